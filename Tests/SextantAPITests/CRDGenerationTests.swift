@@ -1,0 +1,83 @@
+import Foundation
+import KubeCore
+import Testing
+
+@testable import SextantAPI
+
+@Suite("Generated CRDs")
+struct CRDGenerationTests {
+    @Test("crds/ is exactly what sextant-crdgen prints (run hack/generate-crds.sh after changing the types)")
+    func noDrift() throws {
+        let generated = try SextantCRDs.files()
+        let onDisk = try Repository.yamlFiles(in: "crds").map(\.lastPathComponent)
+        #expect(onDisk == generated.map(\.name).sorted(), "crds/ has stale or missing files")
+        for file in generated {
+            let committed = try String(contentsOf: Repository.url("crds/\(file.name)"), encoding: .utf8)
+            #expect(committed == file.contents, "crds/\(file.name) differs from the generator's output")
+        }
+    }
+
+    @Test("every CRD is apiextensions.k8s.io/v1 with a structural schema and a status subresource")
+    func structural() throws {
+        for crd in SextantCRDs.all {
+            #expect(crd.apiVersion == "apiextensions.k8s.io/v1")
+            #expect(crd.metadata.name == "\(crd.spec.names.plural).ml.sextant.dev")
+            #expect(crd.spec.scope == "Namespaced")
+            let version = try #require(crd.spec.versions.first)
+            #expect(version.name == "v1alpha1" && version.served && version.storage)
+            #expect(version.subresources?.status == .object([:]))
+            let violations = StructuralSchema.violations(of: version.schema.openAPIV3Schema)
+            #expect(violations.isEmpty, "\(crd.spec.names.kind): \(violations.joined(separator: "; "))")
+        }
+    }
+
+    @Test("the YAML on disk decodes back into the same CRD")
+    func yamlRoundTrip() throws {
+        for crd in SextantCRDs.all {
+            let text = try String(contentsOf: Repository.url("crds/\(SextantCRDs.fileName(for: crd))"), encoding: .utf8)
+            let decoded: CustomResourceDefinition = try YAML.document(from: text).decode()
+            #expect(decoded == crd)
+        }
+    }
+
+    @Test("names: category sextant, short names that do not collide with KServe or Seldon")
+    func names() {
+        let taken: Set<String> = ["isvc", "inferenceservice", "inferenceservices", "tm", "sdep", "sr", "ig", "po", "svc", "deploy", "mv", "model"]
+        var seen = Set<String>()
+        for crd in SextantCRDs.all {
+            #expect(crd.spec.names.categories == ["sextant"])
+            #expect(crd.spec.names.listKind == crd.spec.names.kind + "List")
+            for short in crd.spec.names.shortNames ?? [] {
+                #expect(!taken.contains(short), "\(short) collides with a well-known short name")
+                #expect(seen.insert(short).inserted, "\(short) used twice")
+            }
+        }
+        #expect(seen == ["smodel", "smv", "sisvc", "srp"])
+    }
+
+    @Test("printer columns point at fields the schema declares")
+    func printerColumnsResolve() throws {
+        for crd in SextantCRDs.all {
+            let version = try #require(crd.spec.versions.first)
+            let columns = try #require(version.additionalPrinterColumns)
+            #expect(columns.contains { $0.name == "Age" && $0.type == "date" })
+            for column in columns where !column.jsonPath.hasPrefix(".metadata") {
+                let path = column.jsonPath.replacingOccurrences(of: #"\[\?\(.*\)\]"#, with: "[]", options: .regularExpression)
+                #expect(
+                    schemaNode(version.schema.openAPIV3Schema, path: path) != nil,
+                    "\(crd.spec.names.kind) column \(column.name): \(column.jsonPath) is not in the schema")
+            }
+        }
+    }
+
+    /// Follows a simple JSONPath (`.spec.a.b`, `.status.conditions[].status`) through the schema.
+    private func schemaNode(_ schema: JSONSchemaProps, path: String) -> JSONSchemaProps? {
+        var node: JSONSchemaProps? = schema
+        for segment in path.split(separator: ".") {
+            let isList = segment.hasSuffix("[]")
+            node = node?.properties?[String(isList ? segment.dropLast(2) : segment)]
+            if isList { node = node?.items }
+        }
+        return node
+    }
+}
