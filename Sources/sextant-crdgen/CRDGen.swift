@@ -2,39 +2,54 @@ import ArgumentParser
 import Foundation
 import SextantAPI
 
-/// Writes the CRD YAML of every Sextant kind, generated from the Swift types.
+/// Writes the CRD YAML of every Sextant kind, and the API reference, generated from the Swift types.
 @main
 struct CRDGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sextant-crdgen",
-        abstract: "Write the ml.sextant.dev CustomResourceDefinitions generated from the Swift API types.")
+        abstract: "Generate the ml.sextant.dev CRDs and API reference from the Swift API types.",
+        discussion: "Without options, prints all CRDs as one YAML stream. hack/generate.sh writes everything.")
 
-    @Option(name: .shortAndLong, help: "Directory to write one YAML file per CRD into.")
+    @Option(name: .shortAndLong, help: "Directory to write one CRD YAML file per kind into.")
     var output: String?
 
-    @Flag(help: "Exit non-zero if the files in --output differ from the generated ones; write nothing.")
+    @Option(help: "Markdown file to write the full field reference to (docs/reference.md).")
+    var reference: String?
+
+    @Option(help: "README to update between the generated-summary markers.")
+    var readme: String?
+
+    @Flag(help: "Exit non-zero if any target differs from what would be generated; write nothing.")
     var check = false
 
     func run() throws {
-        let files = try SextantCRDs.files()
-        guard let output else {
-            print(files.map(\.contents).joined(separator: "---\n"), terminator: "")
+        var targets: [(path: String, contents: String)] = []
+        if let output {
+            targets += try SextantCRDs.files().map { ("\(output)/\($0.name)", $0.contents) }
+        }
+        if let reference {
+            targets.append((reference, ReferenceDocs.fullReference()))
+        }
+        if let readme {
+            let current = try String(contentsOfFile: readme, encoding: .utf8)
+            guard let updated = ReferenceDocs.updatingReadme(current) else {
+                throw ValidationError("\(readme) has no generated-summary markers; add \(ReferenceDocs.beginMarker) and \(ReferenceDocs.endMarker)")
+            }
+            targets.append((readme, updated))
+        }
+        if targets.isEmpty {
+            print(try SextantCRDs.files().map(\.contents).joined(separator: "---\n"), terminator: "")
             return
         }
-        let directory = URL(fileURLWithPath: output, isDirectory: true)
         if check {
-            let stale = files.filter { file in
-                (try? String(contentsOf: directory.appendingPathComponent(file.name), encoding: .utf8)) != file.contents
-            }
-            guard stale.isEmpty else {
-                throw ValidationError("out of date: \(stale.map(\.name).joined(separator: ", ")); run hack/generate-crds.sh")
-            }
+            let stale = targets.filter { (try? String(contentsOfFile: $0.path, encoding: .utf8)) != $0.contents }.map(\.path)
+            guard stale.isEmpty else { throw ValidationError("out of date: \(stale.joined(separator: ", ")); run hack/generate.sh") }
             return
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for file in files {
-            try file.contents.write(to: directory.appendingPathComponent(file.name), atomically: true, encoding: .utf8)
+        if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        for target in targets {
+            try target.contents.write(toFile: target.path, atomically: true, encoding: .utf8)
         }
-        print("wrote \(files.count) CRDs to \(output)")
+        print("wrote \(targets.count) files")
     }
 }

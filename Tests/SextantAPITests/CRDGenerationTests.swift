@@ -17,6 +17,18 @@ struct CRDGenerationTests {
         }
     }
 
+    @Test("docs/reference.md and the README's API summary are what the generator prints")
+    func referenceDocsInStep() throws {
+        let reference = try String(contentsOf: Repository.url("docs/reference.md"), encoding: .utf8)
+        #expect(reference == ReferenceDocs.fullReference(), "docs/reference.md is stale: run hack/generate.sh")
+        let readme = try String(contentsOf: Repository.url("README.md"), encoding: .utf8)
+        #expect(ReferenceDocs.updatingReadme(readme) == readme, "README.md API summary is stale: run hack/generate.sh")
+        for kind in ["Model", "ModelVersion", "InferenceService", "RetrainPolicy"] {
+            #expect(reference.contains("## \(kind)\n"))
+        }
+        #expect(reference.contains("CEL: set trackStage or pinnedVersion, not both"))
+    }
+
     @Test("every CRD is apiextensions.k8s.io/v1 with a structural schema and a status subresource")
     func structural() throws {
         for crd in SextantCRDs.all {
