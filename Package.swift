@@ -7,11 +7,19 @@ let package = Package(
     products: [
         .library(name: "KubeCore", targets: ["KubeCore"]),
         .library(name: "SextantAPI", targets: ["SextantAPI"]),
+        .library(name: "KubeAPIServer", targets: ["KubeAPIServer"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
+        .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Kubernetes machinery with no I/O: JSON values, object metadata, conditions,
@@ -25,6 +33,31 @@ let package = Package(
             name: "SextantAPI",
             dependencies: ["KubeCore"]
         ),
+        // A Kubernetes API server for tests and local use: in-memory storage, discovery,
+        // built-in kinds and CRDs, watches, patches, server-side apply, TLS and auth.
+        .target(
+            name: "KubeAPIServer",
+            dependencies: [
+                "KubeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sextant-kube-apiserver",
+            dependencies: [
+                "KubeAPIServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",
@@ -34,6 +67,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(name: "KubeAPIServerTests", dependencies: ["KubeAPIServer", "KubeCore", "SextantAPI"]),
         .testTarget(
             name: "SextantAPITests",
             dependencies: ["SextantAPI", "KubeCore"],

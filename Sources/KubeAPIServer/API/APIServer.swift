@@ -1,0 +1,114 @@
+import Foundation
+import KubeCore
+import Logging
+
+/// The Kubernetes API, transport-independent: takes an `APIRequest`, answers an `APIResponse`.
+/// The HTTP server (`HTTPServer`) and tests both drive it.
+public final class APIServer: Sendable {
+    let store: ObjectStore
+    let registry = ResourceRegistry()
+    let logger: Logger
+    /// The Kubernetes minor version reported by `/version` (kubectl picks its version by it).
+    let minorVersion: Int
+
+    /// Creates a server with the default namespaces.
+    /// - Parameters:
+    ///   - historyLimit: changes kept for watch resumption; older resource versions get 410.
+    ///   - minorVersion: the Kubernetes 1.x minor version to report.
+    public init(historyLimit: Int = 100_000, minorVersion: Int = 33, logger: Logger = Logger(label: "sextant.apiserver")) async {
+        self.store = ObjectStore(historyLimit: historyLimit)
+        self.logger = logger
+        self.minorVersion = minorVersion
+        let now = KubeTime.now()
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let namespace: JSONValue = [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": ["name": .string(name), "uid": .string(UUID().uuidString.lowercased()), "creationTimestamp": .string(now.description), "labels": ["kubernetes.io/metadata.name": .string(name)]],
+                "spec": ["finalizers": ["kubernetes"]], "status": ["phase": "Active"],
+            ]
+            _ = try? await store.create(BuiltinResources.namespaces, namespace)
+        }
+    }
+
+    /// Answers one request.
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        do {
+            guard let target = RequestTarget(path: request.path) else { throw APIError.notFound(path: request.path) }
+            switch target {
+            case .version: return .ok(versionInfo)
+            case .health: return .json(status: 200, body: "ok", headers: ["x-plain-text": "ok"])
+            case .coreVersions, .groupList, .group, .resourceList:
+                guard request.method == "GET" else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+                return try discovery(target, request)
+            case .openAPIv2, .openAPIv3Root, .openAPIv3:
+                return try openAPI(target)
+            case .resource(let path):
+                return try await resource(path, request)
+            }
+        } catch let error as APIError {
+            return .error(error)
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.path)"])
+            return .error(.internalError("\(error)"))
+        }
+    }
+
+    /// Stops every watch.
+    public func shutdown() async {
+        await store.closeAllWatches()
+    }
+
+    /// Sends a bookmark to every watch that asked for them.
+    public func emitBookmarks() async {
+        await store.emitBookmarks()
+    }
+
+    /// Forgets the change history: watches resuming from older revisions get 410 Gone (for tests).
+    public func compactHistory() async {
+        await store.compact()
+    }
+
+    /// Number of open watches.
+    public var watchCount: Int {
+        get async { await store.watchCount }
+    }
+
+    var versionInfo: JSONValue {
+        [
+            "major": "1", "minor": .string(String(minorVersion)), "gitVersion": .string("v1.\(minorVersion).0-sextant"),
+            "gitCommit": "sextant", "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
+            "goVersion": "swift", "compiler": "swiftc", "platform": "linux/amd64",
+        ]
+    }
+
+    // MARK: Resource requests
+
+    private func resource(_ path: RequestTarget.ResourcePath, _ request: APIRequest) async throws -> APIResponse {
+        guard let type = registry.find(group: path.group, version: path.version, resource: path.resource) else {
+            throw APIError.notFound(path: request.path)
+        }
+        if path.namespace != nil, !type.namespaced { throw APIError.notFound(path: request.path) }
+        if let subresource = path.subresource, !((subresource == "status" && type.hasStatus) || (subresource == "scale" && type.scale != nil)) {
+            throw APIError.notFound(path: request.path)
+        }
+        let handler = ResourceHandler(server: self, type: type, namespace: path.namespace)
+        switch (request.method, path.name, path.subresource) {
+        case ("GET", nil, nil):
+            return request.flag("watch") ? try await handler.watch(request) : try await handler.list(request)
+        case ("GET", let name?, nil): return try await handler.get(name, request)
+        case ("GET", let name?, "status"): return try await handler.get(name, request, subresource: "status")
+        case ("GET", let name?, "scale"): return try await handler.getScale(name)
+        case ("POST", nil, nil): return try await handler.create(request)
+        case ("PUT", let name?, nil): return try await handler.update(name, request, subresource: nil)
+        case ("PUT", let name?, "status"): return try await handler.update(name, request, subresource: "status")
+        case ("PUT", let name?, "scale"): return try await handler.updateScale(name, request)
+        case ("PATCH", let name?, nil): return try await handler.patch(name, request, subresource: nil)
+        case ("PATCH", let name?, "status"): return try await handler.patch(name, request, subresource: "status")
+        case ("PATCH", let name?, "scale"): return try await handler.patchScale(name, request)
+        case ("DELETE", let name?, nil): return try await handler.delete(name, request)
+        case ("DELETE", nil, nil): return try await handler.deleteCollection(request)
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import KubeCore
+import Logging
+
+/// A running API server for tests and local use: the API, an HTTP listener (no
+/// authentication, like the old insecure port), an HTTPS listener with a generated CA that
+/// accepts a bearer token or a client certificate, bookmarks, and the server's own controllers.
+public final class LocalCluster: Sendable {
+    /// How a kubeconfig authenticates.
+    public enum Credentials: String, Sendable, CaseIterable {
+        /// Plain HTTP, no credentials.
+        case insecure
+        /// HTTPS with the admin bearer token.
+        case token
+        /// HTTPS with an admin client certificate.
+        case certificate
+    }
+
+    public let api: APIServer
+    public let http: HTTPServer
+    public let https: HTTPServer
+    public let authority: CertificateAuthority
+    /// The bearer token of the `admin` user.
+    public let adminToken: String
+    private let clientCertificate: CertificateAuthority.KeyPair
+    private let bookmarkInterval: Duration
+    private let logger: Logger
+
+    /// Binds both listeners on 127.0.0.1 (port 0 picks a free port).
+    public init(
+        httpPort: Int = 0, httpsPort: Int = 0, minorVersion: Int = 33, historyLimit: Int = 100_000,
+        bookmarkInterval: Duration = .seconds(60), adminToken: String? = nil, logger: Logger = Logger(label: "sextant.apiserver")
+    ) async throws {
+        let api = await APIServer(historyLimit: historyLimit, minorVersion: minorVersion, logger: logger)
+        let authority = try CertificateAuthority()
+        let serving = try authority.serverCertificate()
+        let token = adminToken ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        self.api = api
+        self.authority = authority
+        self.adminToken = token
+        self.clientCertificate = try authority.clientCertificate(user: "admin")
+        self.bookmarkInterval = bookmarkInterval
+        self.logger = logger
+        self.http = try await HTTPServer(api: api, port: httpPort, logger: logger)
+        self.https = try await HTTPServer(
+            api: api, port: httpsPort,
+            tls: .init(certificatePEM: serving.certificatePEM, privateKeyPEM: serving.privateKeyPEM, clientCAPEM: authority.root.certificatePEM),
+            authentication: .init(tokens: [token: "admin"], required: true), logger: logger)
+    }
+
+    /// Serves until cancelled, then closes every watch.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.http.run() }
+            group.addTask { try await self.https.run() }
+            group.addTask { await GarbageCollector(server: self.api).run() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: self.bookmarkInterval)
+                    await self.api.emitBookmarks()
+                }
+            }
+            defer { group.cancelAll() }
+            try await withTaskCancellationHandler {
+                try await group.next()
+            } onCancel: {
+                Task { await self.api.shutdown() }
+            }
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`
+    public var httpURL: String { "http://127.0.0.1:\(http.port)" }
+    /// `https://127.0.0.1:<port>`
+    public var httpsURL: String { "https://127.0.0.1:\(https.port)" }
+
+    /// A kubeconfig for this cluster, context `sextant-local`, namespace `default`.
+    public func kubeconfig(_ credentials: Credentials = .certificate) -> String {
+        var cluster: JSONValue = ["server": .string(credentials == .insecure ? httpURL : httpsURL)]
+        var user: JSONValue = [:]
+        switch credentials {
+        case .insecure: break
+        case .token:
+            cluster["certificate-authority-data"] = .string(Data(authority.root.certificatePEM.utf8).base64EncodedString())
+            user["token"] = .string(adminToken)
+        case .certificate:
+            cluster["certificate-authority-data"] = .string(Data(authority.root.certificatePEM.utf8).base64EncodedString())
+            user["client-certificate-data"] = .string(Data(clientCertificate.certificatePEM.utf8).base64EncodedString())
+            user["client-key-data"] = .string(Data(clientCertificate.privateKeyPEM.utf8).base64EncodedString())
+        }
+        let config: JSONValue = [
+            "apiVersion": "v1", "kind": "Config", "current-context": "sextant-local", "preferences": [:],
+            "clusters": [["name": "sextant-local", "cluster": cluster]],
+            "users": [["name": "sextant-admin", "user": user]],
+            "contexts": [["name": "sextant-local", "context": ["cluster": "sextant-local", "user": "sextant-admin", "namespace": "default"]]],
+        ]
+        return (try? YAML.string(from: config)) ?? ""
+    }
+}

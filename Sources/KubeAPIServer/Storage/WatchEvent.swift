@@ -1,0 +1,51 @@
+import KubeCore
+
+/// One event of a watch stream (`metav1.WatchEvent`).
+public struct WatchEvent: Sendable {
+    /// The event types a watch delivers.
+    public enum EventType: String, Sendable {
+        case added = "ADDED"
+        case modified = "MODIFIED"
+        case deleted = "DELETED"
+        case bookmark = "BOOKMARK"
+        case error = "ERROR"
+    }
+
+    public var type: EventType
+    public var object: JSONValue
+
+    public init(type: EventType, object: JSONValue) {
+        self.type = type
+        self.object = object
+    }
+
+    /// `{"type": …, "object": …}`
+    public var json: JSONValue { ["type": .string(type.rawValue), "object": object] }
+}
+
+/// A change recorded in the store's history, replayed to watches that resume from an older revision.
+struct Change: Sendable {
+    let revision: Int64
+    let key: ResourceKey
+    /// The object before the change (nil for a creation).
+    let old: StoredObject?
+    /// The object after the change (for a deletion, the last state).
+    let new: StoredObject
+    let deleted: Bool
+}
+
+/// An object at rest, with the fields selectors need already extracted.
+struct StoredObject: Sendable {
+    var object: JSONValue
+    var revision: Int64
+    var namespace: String
+    var name: String
+
+    var labels: [String: String] {
+        guard let members = object["metadata"]?["labels"]?.objectValue else { return [:] }
+        return members.compactMapValues(\.stringValue)
+    }
+
+    /// `namespace/name`, the storage key within a collection; sorts like etcd keys.
+    var storageKey: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import KubeAPIServer
+import Logging
+
+/// `sextant-kube-apiserver`: a Kubernetes API server for tests and local use.
+@main
+struct KubeAPIServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sextant-kube-apiserver",
+        abstract: "A Kubernetes API server for tests and local use (in-memory, single process).",
+        discussion: "Serves HTTP without authentication and HTTPS with a generated CA (bearer token or client certificate) on 127.0.0.1.")
+
+    @Option(help: "HTTP port (no authentication); 0 picks a free port.")
+    var httpPort = 0
+
+    @Option(help: "HTTPS port (token or client certificate); 0 picks a free port.")
+    var httpsPort = 0
+
+    @Option(help: "Write a kubeconfig for this server to this path.")
+    var kubeconfig: String?
+
+    @Option(help: "How the written kubeconfig authenticates: certificate, token or insecure.")
+    var credentials: LocalCluster.Credentials = .certificate
+
+    @Option(help: "Kubernetes minor version to report (kubectl picks its version by it).")
+    var minorVersion = 33
+
+    @Option(help: "Seconds between watch bookmarks.")
+    var bookmarkInterval = 60
+
+    @Option(help: "Changes kept for watch resumption; older resource versions get 410 Gone.")
+    var historyLimit = 100_000
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(httpPort), (0...65535).contains(httpsPort) else { throw ValidationError("ports must be between 0 and 65535") }
+        guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
+        guard historyLimit > 0 else { throw ValidationError("--history-limit must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "sextant.apiserver")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let cluster = try await LocalCluster(
+            httpPort: httpPort, httpsPort: httpsPort, minorVersion: minorVersion, historyLimit: historyLimit,
+            bookmarkInterval: .seconds(bookmarkInterval), logger: logger)
+        if let kubeconfig {
+            do {
+                try cluster.kubeconfig(credentials).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write --kubeconfig \(kubeconfig): \(error.localizedDescription)")
+            }
+        }
+        let ready = "sextant-kube-apiserver ready: http=\(cluster.httpURL) https=\(cluster.httpsURL)" + (kubeconfig.map { " kubeconfig=\($0)" } ?? "")
+        FileHandle.standardOutput.write(Data((ready + "\n").utf8))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await cluster.run() }
+            group.addTask { await Self.waitForTerminationSignal() }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns on SIGINT or SIGTERM.
+    static func waitForTerminationSignal() async {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in stream { break }
+        sources.forEach { $0.cancel() }
+    }
+}
+
+extension LocalCluster.Credentials: ExpressibleByArgument {}
