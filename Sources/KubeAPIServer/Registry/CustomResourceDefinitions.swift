@@ -96,7 +96,22 @@ enum CustomResourceDefinitions {
             for violation in StructuralSchema.violations(of: schema) {
                 errors.append(FieldError(.invalid, path.child("schema.openAPIV3Schema"), violation))
             }
+            errors += ruleCompilationErrors(schema, at: path.child("schema.openAPIV3Schema"))
         }
+        return errors
+    }
+
+    /// CEL rules that do not parse make the CRD invalid, as in Kubernetes.
+    private static func ruleCompilationErrors(_ schema: JSONSchemaProps, at path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (index, rule) in (schema.validations ?? []).enumerated() {
+            if case .failure(let error) = CELValidation.compile(rule.rule) {
+                errors.append(FieldError(.invalid, path.child("x-kubernetes-validations").index(index).child("rule"), "compilation failed: \(error)", badValue: .string(rule.rule)))
+            }
+        }
+        for (name, property) in schema.properties ?? [:] { errors += ruleCompilationErrors(property, at: path.child("properties").key(name)) }
+        if let items = schema.items { errors += ruleCompilationErrors(items, at: path.child("items")) }
+        if case .schema(let values) = schema.additionalProperties { errors += ruleCompilationErrors(values, at: path.child("additionalProperties")) }
         return errors
     }
 }

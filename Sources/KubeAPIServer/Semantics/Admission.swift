@@ -96,7 +96,7 @@ struct Admission {
             object["metadata"] = metadata
             if type.hasStatus { object["status"] = old["status"] }
         }
-        var admitted = status ? Admitted(object: object, warnings: []) : try admitCustomResource(object, fieldValidation: fieldValidation)
+        var admitted = status ? Admitted(object: object, warnings: []) : try admitCustomResource(object, old: old, fieldValidation: fieldValidation)
         if status, type.isCustom, let schema = type.schema?.properties?["status"], let statusValue = admitted.object["status"] {
             let defaulted = SchemaRewriting.applyDefaults(statusValue, schema: schema)
             let (pruned, _) = SchemaRewriting.prune(defaulted, schema: schema, isRoot: false, path: "status")
@@ -118,7 +118,7 @@ struct Admission {
 
     /// Prunes unknown fields (or rejects them under Strict), applies defaults and validates
     /// against the CRD's structural schema. Built-in kinds pass through.
-    func admitCustomResource(_ object: JSONValue, fieldValidation: FieldValidation) throws -> Admitted {
+    func admitCustomResource(_ object: JSONValue, old: JSONValue? = nil, fieldValidation: FieldValidation) throws -> Admitted {
         guard let schema = type.schema else { return Admitted(object: object, warnings: []) }
         let name = object["metadata"]?["name"]?.stringValue ?? ""
         let (pruned, removed) = SchemaRewriting.prune(object, schema: schema)
@@ -141,19 +141,13 @@ struct Admission {
         let defaulted = SchemaRewriting.applyDefaults(pruned, schema: schema)
         var errors = SchemaValidator.validate(defaulted, against: schema, at: "")
         errors.removeAll { $0.field.description.hasPrefix("metadata") && $0.field.description != "metadata.name" }
-        if !errors.isEmpty { throw APIError.invalid(type, name: name, errors: errors) }
-        if let rules = Admission.celRules(schema), rules > 0 {
-            warnings.append("this server does not evaluate CEL validation rules; \(rules) rule(s) of \(type.kind) were not checked")
+        if errors.isEmpty {
+            let cel = CELValidation.validate(defaulted, old: old, schema: schema, path: "")
+            errors += cel.errors
+            warnings += cel.unsupported.map { "validation rule not evaluated by this server: \($0)" }
         }
+        if !errors.isEmpty { throw APIError.invalid(type, name: name, errors: errors) }
         return Admitted(object: defaulted, warnings: warnings)
-    }
-
-    static func celRules(_ schema: JSONSchemaProps) -> Int? {
-        var count = schema.validations?.count ?? 0
-        for property in (schema.properties ?? [:]).values { count += celRules(property) ?? 0 }
-        if let items = schema.items { count += celRules(items) ?? 0 }
-        if case .schema(let values) = schema.additionalProperties { count += celRules(values) ?? 0 }
-        return count
     }
 
     // MARK: Checks shared by create and update
