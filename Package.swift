@@ -67,7 +67,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
-        .testTarget(name: "KubeAPIServerTests", dependencies: ["KubeAPIServer", "KubeCore", "SextantAPI"]),
+        .testTarget(
+            name: "KubeAPIServerTests",
+            dependencies: [
+                "KubeAPIServer", "KubeCore", "SextantAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "SextantAPITests",
             dependencies: ["SextantAPI", "KubeCore"],
