@@ -185,6 +185,9 @@ public final class HTTPServer: Sendable {
             headers.add(name: "Cache-Control", value: "no-cache, private")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)))
             // Stream until the watch ends or the client disconnects, whichever comes first.
+            // An AsyncStream ends its iteration on cancellation, unlike a future's get().
+            let (disconnected, disconnect) = AsyncStream<Void>.makeStream()
+            closed.whenComplete { _ in disconnect.finish() }
             let clientGone = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     for await event in events {
@@ -193,8 +196,8 @@ public final class HTTPServer: Sendable {
                     return false
                 }
                 group.addTask {
-                    try? await closed.get()
-                    return true
+                    for await _ in disconnected {}
+                    return !Task.isCancelled
                 }
                 let first = try await group.next() ?? true
                 group.cancelAll()
