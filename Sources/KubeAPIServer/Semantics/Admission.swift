@@ -48,6 +48,10 @@ struct Admission {
         if hasGeneration(object) { metadata["generation"] = 1 } else { metadata["generation"] = nil }
         object["metadata"] = metadata
         if type.hasStatus, type.isCustom { object["status"] = nil }
+        if !type.isCustom {
+            if type.hasStatus && type.resource != "pods" { object["status"] = nil }
+            object = BuiltinDefaults.apply(object, type)
+        }
         var admitted = try admitCustomResource(object, fieldValidation: fieldValidation)
         try validateMetadata(admitted.object, creating: true)
         try BuiltinValidation.validate(admitted.object, type)
