@@ -73,7 +73,8 @@ public enum APIResponse: Sendable {
     static func ok(_ body: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
         var headers: [String: String] = [:]
         if !warnings.isEmpty {
-            headers["warning"] = warnings.map { "299 - \"\($0.replacingOccurrences(of: "\"", with: "'"))\"" }.joined(separator: ", ")
+            let escaped = warnings.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+            headers["warning"] = escaped.map { "299 - \"\($0)\"" }.joined(separator: ", ")
         }
         return .json(status: status, body: body, headers: headers)
     }
