@@ -50,13 +50,17 @@ public enum SextantObject: Sendable, Hashable {
         }
     }
 
-    /// Schema errors of a document of kind `T`, after the schema's defaults are applied,
-    /// including unknown fields (reported as `FieldValueForbidden`, "unknown field").
-    public static func schemaErrors<T: SextantResource>(_ json: JSONValue, as type: T.Type) -> [FieldError] {
+    /// Errors the API server would report for a document of kind `T`, after the schema's
+    /// defaults are applied: unknown fields (`FieldValueForbidden`, "unknown field"), schema
+    /// violations, and, when those pass, the CEL rules (transition rules need `old`).
+    public static func schemaErrors<T: SextantResource>(_ json: JSONValue, as type: T.Type, old: JSONValue? = nil) -> [FieldError] {
         let defaulted = SchemaRewriting.applyDefaults(json, schema: T.openAPISchema)
         let (_, removed) = SchemaRewriting.prune(defaulted, schema: T.openAPISchema)
-        return removed.map { FieldError(.forbidden, $0, "unknown field") }
+        let errors = removed.map { FieldError(.forbidden, $0, "unknown field") }
             + SchemaValidator.validate(defaulted, against: T.openAPISchema, at: "")
+        guard errors.isEmpty else { return errors }
+        let oldDefaulted = old.map { SchemaRewriting.applyDefaults($0, schema: T.openAPISchema) }
+        return CELValidation.validate(defaulted, old: oldDefaulted, schema: T.openAPISchema, path: "").errors
     }
 
     private static func decode<T: SextantResource>(_ json: JSONValue, as type: T.Type) throws -> T {

@@ -47,7 +47,7 @@ struct DeletionTests {
         let created = try await cluster.http.request("POST", path, body: Self.configMap("target"))
         let wrongUID = try await cluster.http.request("DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": "not-the-uid"]])
         #expect(wrongUID.status == 409)
-        #expect(wrongUID.body["message"]?.stringValue?.contains("Precondition failed: UID in precondition: not-the-uid") == true)
+        #expect(wrongUID.body["message"]?.stringValue?.contains("the UID in the precondition (not-the-uid) does not match the UID in record") == true)
         let deleted = try await cluster.http.request("DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": created.body["metadata"]?["uid"] ?? ""]])
         #expect(deleted.status == 200)
         #expect(deleted.body["kind"] == "Status" && deleted.body["status"] == "Success")

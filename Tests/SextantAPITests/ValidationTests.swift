@@ -9,7 +9,9 @@ import Testing
 /// that span fields are CEL rules in the CRD and are checked here on the Swift side.
 @Suite("Validation of bad input")
 struct ValidationTests {
-    enum Layer: Sendable { case both, schemaOnly, swiftOnly }
+    /// Which layer catches a case. `swiftAndRule(path)`: the Swift validation at `field`, and a CEL
+    /// rule of the CRD at `path` (rules report on the node that declares them).
+    enum Layer: Sendable { case both, schemaOnly, swiftOnly, swiftAndRule(String) }
 
     struct Case: Sendable, CustomTestStringConvertible {
         let kind: String
@@ -31,8 +33,8 @@ struct ValidationTests {
         c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP32", "shape": [-2]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[0].shape[0]"),
         c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP33", "shape": [1]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[0].datatype", .schemaOnly),
         c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP32", "shape": [1]], ["name": "x", "datatype": "FP32", "shape": [1]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[1]"),
-        c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy", "min": 0.9, "max": 0.5]]]], "spec.promotion.production.metrics[0]", .swiftOnly),
-        c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy"]]]], "spec.promotion.production.metrics[0]", .swiftOnly),
+        c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy", "min": 0.9, "max": 0.5]]]], "spec.promotion.production.metrics[0]"),
+        c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy"]]]], "spec.promotion.production.metrics[0]"),
         c("Model", "spec.promotion", ["staging": ["metrics": [["metric": "9lives", "min": 1]]]], "spec.promotion.staging.metrics[0].metric"),
         c("Model", "spec.promotion", ["production": ["noRegression": [["metric": "auc", "maxRegression": -0.1]]]], "spec.promotion.production.noRegression[0].maxRegression"),
         c("Model", "spec.retention", ["archivedVersionsToKeep": -1], "spec.retention.archivedVersionsToKeep"),
@@ -48,33 +50,33 @@ struct ValidationTests {
         c("ModelVersion", "spec.artifact.uri", "s3://bucket", nil),
         c("ModelVersion", "spec.artifact.uri", "file://relative/model.onnx", nil),
         c("ModelVersion", "spec.artifact.format", "PMML", nil, .schemaOnly),
-        c("ModelVersion", "spec.metrics", ["1bad": 0.5], "spec.metrics[1bad]", .swiftOnly),
+        c("ModelVersion", "spec.metrics", ["1bad": 0.5], "spec.metrics[1bad]", .swiftAndRule("spec.metrics")),
         c("ModelVersion", "spec.metrics", ["accuracy": "high"], "spec.metrics[accuracy]", .schemaOnly),
         c("ModelVersion", "spec.modelName", "Churn", nil),
         c("ModelVersion", "spec.driftBaseline", ["uri": "baseline.json"], "spec.driftBaseline.uri"),
         // InferenceService
         c("InferenceService", "spec.rollout", ["steps": [10, 150]], "spec.rollout.steps[1]"),
         c("InferenceService", "spec.rollout", ["steps": [-5, 100]], "spec.rollout.steps[0]"),
-        c("InferenceService", "spec.rollout", ["steps": [50, 25, 100]], "spec.rollout.steps[1]", .swiftOnly),
-        c("InferenceService", "spec.rollout", ["steps": [10, 10, 100]], "spec.rollout.steps[1]"),
+        c("InferenceService", "spec.rollout", ["steps": [50, 25, 100]], "spec.rollout.steps[1]", .swiftAndRule("spec.rollout.steps")),
+        c("InferenceService", "spec.rollout", ["steps": [10, 10, 100]], "spec.rollout.steps[1]", .swiftAndRule("spec.rollout.steps")),
         c("InferenceService", "spec.rollout", ["steps": []], "spec.rollout.steps"),
         c("InferenceService", "spec.rollout", ["stepInterval": "5 minutes"], "spec.rollout.stepInterval"),
         c("InferenceService", "spec.rollout", ["strategy": "Linear"], "spec.rollout.strategy", .schemaOnly),
-        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "Prometheus", "max": 1]], "prometheusURL": "http://p:9090"]], "spec.rollout.analysis.metrics[0].query", .swiftOnly),
-        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "SuccessRate"]]]], "spec.rollout.analysis.metrics[0]", .swiftOnly),
+        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "Prometheus", "max": 1]], "prometheusURL": "http://p:9090"]], "spec.rollout.analysis.metrics[0].query", .swiftAndRule("spec.rollout.analysis.metrics[0]")),
+        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "SuccessRate"]]]], "spec.rollout.analysis.metrics[0]"),
         c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "a", "type": "SuccessRate", "min": 1], ["name": "a", "type": "LatencyP99", "max": 1]]]], "spec.rollout.analysis.metrics[1]"),
         c("InferenceService", "spec.rollout", ["shadow": ["percent": 101]], "spec.rollout.shadow.percent"),
         c("InferenceService", "spec.trackStage", "Development", nil),
         c("InferenceService", "spec.pinnedVersion", 0, nil),
-        c("InferenceService", "spec.pinnedVersion", 3, "spec", .swiftOnly),  // together with trackStage below
-        c("InferenceService", "spec.autoscaling", ["minReplicas": 5, "maxReplicas": 2, "targetConcurrency": 4], "spec.autoscaling.minReplicas", .swiftOnly),
-        c("InferenceService", "spec.autoscaling", ["maxReplicas": 2, "targetConcurrency": 4, "targetCPUUtilizationPercentage": 50], "spec.autoscaling", .swiftOnly),
+        c("InferenceService", "spec.pinnedVersion", 3, "spec"),  // together with trackStage, set below
+        c("InferenceService", "spec.autoscaling", ["minReplicas": 5, "maxReplicas": 2, "targetConcurrency": 4], "spec.autoscaling.minReplicas", .swiftAndRule("spec.autoscaling")),
+        c("InferenceService", "spec.autoscaling", ["maxReplicas": 2, "targetConcurrency": 4, "targetCPUUtilizationPercentage": 50], "spec.autoscaling"),
         c("InferenceService", "spec.autoscaling", ["maxReplicas": 0, "targetConcurrency": 4], "spec.autoscaling.maxReplicas"),
-        c("InferenceService", "spec.traffic", ["provider": "GatewayAPI"], "spec.traffic.gatewayAPI", .swiftOnly),
+        c("InferenceService", "spec.traffic", ["provider": "GatewayAPI"], "spec.traffic.gatewayAPI", .swiftAndRule("spec.traffic")),
         c("InferenceService", "spec.traffic", ["provider": "Istio"], "spec.traffic.provider", .schemaOnly),
         c("InferenceService", "spec.server", ["port": 70000], "spec.server.port"),
         c("InferenceService", "spec.server", ["resources": ["limits": ["cpu": "lots"]]], "spec.server.resources.limits[cpu]"),
-        c("InferenceService", "spec.server", ["env": [["name": "A", "value": "1", "valueFrom": ["fieldRef": ["fieldPath": "x"]]]]], "spec.server.env[0]", .swiftOnly),
+        c("InferenceService", "spec.server", ["env": [["name": "A", "value": "1", "valueFrom": ["fieldRef": ["fieldPath": "x"]]]]], "spec.server.env[0]"),
         c("InferenceService", "spec.server", ["env": [["name": "1 bad"]]], "spec.server.env[0].name"),
         c("InferenceService", "spec.replicas", -1, nil),
         c("InferenceService", "metadata.name", "Churn", nil),
@@ -88,8 +90,8 @@ struct ValidationTests {
         c("RetrainPolicy", "spec.triggers", ["schedule": ["cron": "@daily", "timeZone": "not a zone"]], "spec.triggers.schedule.timeZone"),
         c("RetrainPolicy", "spec.triggers", ["drift": ["inferenceService": "churn", "threshold": -1]], "spec.triggers.drift.threshold"),
         c("RetrainPolicy", "spec.triggers", ["drift": ["inferenceService": "churn", "threshold": 0.2, "for": "ten minutes"]], "spec.triggers.drift.for"),
-        c("RetrainPolicy", "spec.triggers", ["accuracy": ["inferenceService": "churn", "threshold": 1.5]], "spec.triggers.accuracy.threshold", .swiftOnly),
-        c("RetrainPolicy", "spec.output.artifactURITemplate", "s3://models/churn/model.onnx", nil, .swiftOnly),
+        c("RetrainPolicy", "spec.triggers", ["accuracy": ["inferenceService": "churn", "threshold": 1.5]], "spec.triggers.accuracy.threshold", .swiftAndRule("spec.triggers.accuracy")),
+        c("RetrainPolicy", "spec.output.artifactURITemplate", "s3://models/churn/model.onnx", nil),
         c("RetrainPolicy", "spec.output.artifactURITemplate", "models/{version}.onnx", nil, .swiftOnly),
         c("RetrainPolicy", "spec.output.artifactURITemplate", "s3://models/{user}/{version}.onnx", nil, .swiftOnly),
         c("RetrainPolicy", "spec.jobTemplate.spec", ["template": ["spec": ["restartPolicy": "Never"]]], "spec.jobTemplate.spec.template.spec.containers"),
@@ -105,7 +107,7 @@ struct ValidationTests {
     func badInput(testCase: Case) throws {
         var json = try Self.valid(testCase.kind)
         json = Self.setting(json, testCase.change, to: testCase.value)
-        if testCase.change == ["spec", "pinnedVersion"], testCase.layer == .swiftOnly {
+        if testCase.change == ["spec", "pinnedVersion"], testCase.field == "spec" {
             json = Self.setting(json, ["spec", "trackStage"], to: "Production")
         }
         let schemaErrors = Self.schemaErrors(json, kind: testCase.kind)
@@ -121,6 +123,9 @@ struct ValidationTests {
             #expect(inSwift != false, "the Swift type accepted a value only the schema rejects")
         case .swiftOnly:
             #expect(inSwift == true, "Swift did not flag \(testCase.field): \(swiftErrors?.summary ?? "decode failed")")
+        case .swiftAndRule(let rulePath):
+            #expect(inSwift == true, "Swift did not flag \(testCase.field): \(swiftErrors?.summary ?? "decode failed")")
+            #expect(schemaErrors.contains { $0.field.description == rulePath }, "no CEL rule flagged \(rulePath): \(schemaErrors.summary)")
         }
     }
 
@@ -173,6 +178,9 @@ struct ValidationTests {
         for field in ["modelName", "version", "artifact"] {
             #expect(spec[field]?.validations?.contains { $0.rule == "self == oldSelf" } == true, "\(field) has no immutability rule")
         }
+        let ruleErrors = SextantObject.schemaErrors(try! JSONValue(encoding: changed), as: ModelVersion.self, old: try! JSONValue(encoding: old))
+        #expect(Set(ruleErrors.map(\.field.description)) == ["spec.version", "spec.artifact"])
+        #expect(SextantObject.schemaErrors(try! JSONValue(encoding: promoted), as: ModelVersion.self, old: try! JSONValue(encoding: old)).isEmpty)
     }
 
     // MARK: - Helpers

@@ -50,6 +50,9 @@ public struct APIRequest: Sendable {
     /// The body as a JSON value; YAML bodies are accepted as kubectl and curl users send them.
     func bodyJSON() throws -> JSONValue {
         guard !body.isEmpty else { throw APIError.badRequest("the request body is empty") }
+        if contentType == "application/vnd.kubernetes.protobuf" {
+            return try ProtobufBodies.decode(body)
+        }
         if contentType.contains("yaml") {
             do {
                 return try YAML.document(from: String(decoding: body, as: UTF8.self))
@@ -69,6 +72,7 @@ public struct APIRequest: Sendable {
 public enum APIResponse: Sendable {
     case json(status: Int, body: JSONValue, headers: [String: String])
     case stream(status: Int, headers: [String: String], events: AsyncStream<JSONValue>)
+    case raw(status: Int, contentType: String, body: Data)
 
     static func ok(_ body: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
         var headers: [String: String] = [:]
@@ -88,7 +92,7 @@ public enum APIResponse: Sendable {
     /// The HTTP status code.
     public var status: Int {
         switch self {
-        case .json(let status, _, _), .stream(let status, _, _): status
+        case .json(let status, _, _), .stream(let status, _, _), .raw(let status, _, _): status
         }
     }
 }

@@ -21,7 +21,9 @@ extension APIServer {
             }
             return .ok(document)
         default:
-            throw APIError.notFound(path: "/openapi/v2")
+            // kubectl 1.27 and 1.28 require /openapi/v2 to answer; an empty protobuf document
+            // makes them skip client-side validation of kinds it does not describe.
+            return .raw(status: 200, contentType: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", body: Data())
         }
     }
 

@@ -8,13 +8,16 @@ extension ResourceHandler {
     func delete(_ name: String, _ request: APIRequest) async throws -> APIResponse {
         let namespace = try objectNamespace(request)
         let options = try DeleteOptions(request)
+        if type.key == BuiltinResources.namespaces.key, ["default", "kube-system", "kube-public"].contains(name) {
+            throw APIError(code: 403, reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted", details: APIError.details(type, name: name))
+        }
         for _ in 0..<8 {
             let old = try await current(name, namespace: namespace)
             if let uid = options.preconditionUID, uid != old.object["metadata"]?["uid"]?.stringValue {
-                throw APIError.conflict(type, name: name, detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.object["metadata"]?["uid"]?.stringValue ?? "")")
+                throw APIError.conflict(type, name: name, detail: "the UID in the precondition (\(uid)) does not match the UID in record (\(old.object["metadata"]?["uid"]?.stringValue ?? "")). The object might have been deleted and then recreated")
             }
             if let version = options.preconditionResourceVersion, version != String(old.revision) {
-                throw APIError.conflict(type, name: name, detail: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(old.revision)")
+                throw APIError.conflict(type, name: name, detail: "the ResourceVersion in the precondition (\(version)) does not match the ResourceVersion in record (\(old.revision)). The object might have been modified")
             }
             var object = old.object
             var finalizers = object["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -43,6 +46,9 @@ extension ResourceHandler {
             if object["metadata"]?["deletionTimestamp"] == nil {
                 object["metadata"]?["deletionTimestamp"] = .string(KubeTime.now().description)
                 object["metadata"]?["deletionGracePeriodSeconds"] = 0
+                if let generation = object["metadata"]?["generation"]?.integerValue {
+                    object["metadata"]?["generation"] = .integer(generation + 1)
+                }
             }
             object["metadata"]?["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers.map(JSONValue.string))
             if object == old.object { return .json(status: 202, body: old.object, headers: [:]) }

@@ -178,6 +178,15 @@ public final class HTTPServer: Sendable {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
             try await outbound.write(.end(nil))
             return true
+        case .raw(let status, let contentType, let body):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Content-Length", value: String(body.count))
+            headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+            try await outbound.write(.end(nil))
+            return true
         case .stream(let status, let extraHeaders, let events):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: extraHeaders["content-type"] ?? "application/json")

@@ -108,7 +108,8 @@ struct Admission {
             let errors = SchemaValidator.validate(pruned, against: schema, at: "status")
             if !errors.isEmpty { throw APIError.invalid(type, name: name, errors: errors) }
         }
-        if hasGeneration(admitted.object), Admission.specChanged(old: old, new: admitted.object) {
+        let annotationsMatter = type.group == "apps" && type.resource == "deployments" && old["metadata"]?["annotations"] != admitted.object["metadata"]?["annotations"]
+        if hasGeneration(admitted.object), Admission.specChanged(old: old, new: admitted.object) || annotationsMatter {
             let generation = oldMetadata["generation"]?.integerValue ?? 0
             admitted.object["metadata"]?["generation"] = .integer(generation + 1)
         }

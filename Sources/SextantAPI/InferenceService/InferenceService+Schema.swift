@@ -65,11 +65,12 @@ extension RolloutSpec {
             properties: [
                 "strategy": .enumeration(RolloutStrategy.self, "Canary walks the steps; BlueGreen switches when the new version is ready; Recreate replaces.")
                     .defaulted(to: "Canary"),
+                // Atomic, not a set: one manager owns the whole sequence under server-side apply.
                 "steps": .array(
                     "Canary traffic percentages, strictly increasing, each 0-100.",
-                    of: .integer("A traffic percentage.", minimum: 0, maximum: 100), minItems: 1, maxItems: 20, listType: "set")
+                    of: .integer("A traffic percentage.", minimum: 0, maximum: 100), minItems: 1, maxItems: 20, listType: "atomic")
                     .defaulted(to: .array(InferenceService.defaultSteps.map { .integer(Int64($0)) }))
-                    .validated("self.isSorted()", message: "steps must be strictly increasing"),
+                    .validated("self.all(x, self.filter(y, y <= x).size() == self.indexOf(x) + 1)", message: "steps must be strictly increasing"),
                 "stepInterval": DurationString.schema("How long each step lasts before it is judged.").defaulted(to: "1m"),
                 "analysis": AnalysisSpec.schema,
                 "autoPromote": .boolean("Promote a canary that passes its last step without a person.").defaulted(to: true),
