@@ -52,6 +52,28 @@ struct CRDGenerationTests {
         }
     }
 
+    @Test("every CEL rule compiles and uses only functions the project's evaluator implements")
+    func rulesAreEvaluable() {
+        func rules(_ schema: JSONSchemaProps) -> [ValidationRule] {
+            (schema.validations ?? []) + (schema.properties ?? [:]).values.flatMap(rules)
+                + (schema.items.map(rules) ?? [])
+                + { if case .schema(let values)? = schema.additionalProperties { return rules(values) } else { return [] } }()
+        }
+        var count = 0
+        for kind in SextantCRDs.kinds {
+            for rule in rules(kind.openAPISchema) {
+                count += 1
+                switch CELValidation.compile(rule.rule) {
+                case .success(let expression):
+                    #expect(expression.unsupportedFunctions.isEmpty, "\(kind.kind): \(rule.rule)")
+                case .failure(let error):
+                    Issue.record("\(kind.kind): \(rule.rule): \(error)")
+                }
+            }
+        }
+        #expect(count >= 15)
+    }
+
     @Test("names: category sextant, short names that do not collide with KServe or Seldon")
     func names() {
         let taken: Set<String> = ["isvc", "inferenceservice", "inferenceservices", "tm", "sdep", "sr", "ig", "po", "svc", "deploy", "mv", "model"]
