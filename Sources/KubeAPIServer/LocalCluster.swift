@@ -25,11 +25,14 @@ public final class LocalCluster: Sendable {
     private let clientCertificate: CertificateAuthority.KeyPair
     private let bookmarkInterval: Duration
     private let logger: Logger
+    /// The local runtime, when this cluster runs workloads as local processes.
+    public let runtime: LocalRuntime?
 
     /// Binds both listeners on 127.0.0.1 (port 0 picks a free port).
     public init(
         httpPort: Int = 0, httpsPort: Int = 0, minorVersion: Int = 33, historyLimit: Int = 100_000,
-        bookmarkInterval: Duration = .seconds(60), adminToken: String? = nil, logger: Logger = Logger(label: "sextant.apiserver")
+        bookmarkInterval: Duration = .seconds(60), adminToken: String? = nil, runtime: LocalRuntime.Configuration? = nil,
+        logger: Logger = Logger(label: "sextant.apiserver")
     ) async throws {
         let api = await APIServer(historyLimit: historyLimit, minorVersion: minorVersion, logger: logger)
         let authority = try CertificateAuthority()
@@ -41,6 +44,7 @@ public final class LocalCluster: Sendable {
         self.clientCertificate = try authority.clientCertificate(user: "admin")
         self.bookmarkInterval = bookmarkInterval
         self.logger = logger
+        self.runtime = runtime.map { LocalRuntime(server: api, configuration: $0, logger: logger) }
         self.http = try await HTTPServer(api: api, port: httpPort, logger: logger)
         self.https = try await HTTPServer(
             api: api, port: httpsPort,
@@ -54,6 +58,9 @@ public final class LocalCluster: Sendable {
             group.addTask { try await self.http.run() }
             group.addTask { try await self.https.run() }
             group.addTask { await GarbageCollector(server: self.api).run() }
+            if let runtime = self.runtime {
+                group.addTask { await runtime.run() }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: self.bookmarkInterval)

@@ -35,19 +35,50 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Flag(help: "Run Deployments, ReplicaSets and Jobs as local processes (the local runtime).")
+    var localRuntime = false
+
+    @Option(help: "With --local-runtime: an image that runs here, as IMAGE=COMMAND (repeatable), e.g. ghcr.io/sextant-ml/sextant-server=/usr/local/bin/sextant-server serve --port {port}")
+    var runnableImage: [String] = []
+
+    @Option(help: "With --local-runtime: directory for pod working directories and logs (default: a new temporary directory).")
+    var runtimeDirectory: String?
+
     func validate() throws {
         guard (0...65535).contains(httpPort), (0...65535).contains(httpsPort) else { throw ValidationError("ports must be between 0 and 65535") }
         guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
         guard historyLimit > 0 else { throw ValidationError("--history-limit must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        _ = try runnableImages()
+        if !localRuntime && (!runnableImage.isEmpty || runtimeDirectory != nil) {
+            throw ValidationError("--runnable-image and --runtime-directory need --local-runtime")
+        }
+    }
+
+    /// Parses `IMAGE=COMMAND` options.
+    func runnableImages() throws -> [LocalRuntime.RunnableImage] {
+        try runnableImage.map { option in
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            let command = parts.count == 2 ? parts[1].split(separator: " ").map(String.init) : []
+            guard parts.count == 2, !parts[0].isEmpty, !command.isEmpty else {
+                throw ValidationError("--runnable-image must be IMAGE=COMMAND, got \"\(option)\"")
+            }
+            return LocalRuntime.RunnableImage(image: parts[0], command: command)
+        }
     }
 
     func run() async throws {
         var logger = Logger(label: "sextant.apiserver")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var runtime: LocalRuntime.Configuration?
+        if localRuntime {
+            let directory = runtimeDirectory.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("sextant-runtime-\(UUID().uuidString)")
+            runtime = LocalRuntime.Configuration(runnableImages: try runnableImages(), directory: directory)
+        }
         let cluster = try await LocalCluster(
             httpPort: httpPort, httpsPort: httpsPort, minorVersion: minorVersion, historyLimit: historyLimit,
-            bookmarkInterval: .seconds(bookmarkInterval), logger: logger)
+            bookmarkInterval: .seconds(bookmarkInterval), runtime: runtime, logger: logger)
         if let kubeconfig {
             do {
                 try cluster.kubeconfig(credentials).write(toFile: kubeconfig, atomically: true, encoding: .utf8)

@@ -59,6 +59,9 @@ extension APIServer {
         if type.hasStatus {
             result.append(["name": .string("\(type.resource)/status"), "singularName": "", "namespaced": .bool(type.namespaced), "kind": .string(type.kind), "verbs": ["get", "patch", "update"]])
         }
+        if type.key == BuiltinResources.pods.key {
+            result.append(["name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]])
+        }
         if type.scale != nil {
             result.append(["name": .string("\(type.resource)/scale"), "singularName": "", "namespaced": .bool(type.namespaced), "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]])
         }

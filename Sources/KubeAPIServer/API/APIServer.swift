@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import Logging
+import Synchronization
 
 /// The Kubernetes API, transport-independent: takes an `APIRequest`, answers an `APIResponse`.
 /// The HTTP server (`HTTPServer`) and tests both drive it.
@@ -10,6 +11,13 @@ public final class APIServer: Sendable {
     let logger: Logger
     /// The Kubernetes minor version reported by `/version` (kubectl picks its version by it).
     let minorVersion: Int
+    /// Where the local runtime keeps pod logs (`<namespace>/<pod>/container.log`), when it runs.
+    private let podLogDirectory = Mutex<URL?>(nil)
+
+    /// Serves `pods/log` from the local runtime's directory.
+    func setPodLogDirectory(_ directory: URL) {
+        podLogDirectory.withLock { $0 = directory }
+    }
 
     /// Creates a server with the default namespaces.
     /// - Parameters:
@@ -88,6 +96,9 @@ public final class APIServer: Sendable {
             throw APIError.notFound(path: request.path)
         }
         if path.namespace != nil, !type.namespaced { throw APIError.notFound(path: request.path) }
+        if type.key == BuiltinResources.pods.key, path.subresource == "log", let name = path.name, request.method == "GET" {
+            return try await podLog(namespace: path.namespace ?? "", name: name, request)
+        }
         if let subresource = path.subresource, !((subresource == "status" && type.hasStatus) || (subresource == "scale" && type.scale != nil)) {
             throw APIError.notFound(path: request.path)
         }
@@ -110,5 +121,23 @@ public final class APIServer: Sendable {
         default:
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
+    }
+
+    /// `GET …/pods/{name}/log`: the container's output as plain text (`tailLines` honoured).
+    private func podLog(namespace: String, name: String, _ request: APIRequest) async throws -> APIResponse {
+        guard await store.get(BuiltinResources.pods, namespace: namespace, name: name) != nil else {
+            throw APIError.notFound(BuiltinResources.pods, name: name)
+        }
+        guard let directory = podLogDirectory.withLock({ $0 }) else {
+            throw APIError.badRequest("pod \(name) has no logs: this server runs no containers (start it with --local-runtime)")
+        }
+        let file = directory.appendingPathComponent(namespace).appendingPathComponent(name).appendingPathComponent("container.log")
+        var text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        if let tail = request.query["tailLines"].flatMap(Int.init), tail >= 0 {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let trimmed = lines.last == "" ? lines.dropLast() : lines[...]
+            text = trimmed.suffix(tail).joined(separator: "\n") + (trimmed.isEmpty ? "" : "\n")
+        }
+        return .raw(status: 200, contentType: "text/plain", body: Data(text.utf8))
     }
 }

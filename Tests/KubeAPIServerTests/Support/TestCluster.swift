@@ -10,10 +10,13 @@ final class TestCluster: Sendable {
     let directory: URL
     private let runner: Task<Void, Error>
 
-    static func start(minorVersion: Int = 33, historyLimit: Int = 100_000) async throws -> TestCluster {
+    static func start(minorVersion: Int = 33, historyLimit: Int = 100_000, runnableImages: [LocalRuntime.RunnableImage]? = nil) async throws -> TestCluster {
         var logger = Logger(label: "test.apiserver")
         logger.logLevel = .warning
-        let cluster = try await LocalCluster(minorVersion: minorVersion, historyLimit: historyLimit, bookmarkInterval: .seconds(3600), logger: logger)
+        let runtime = runnableImages.map {
+            LocalRuntime.Configuration(runnableImages: $0, directory: FileManager.default.temporaryDirectory.appendingPathComponent("sextant-runtime-\(UUID().uuidString)"), restartDelay: .milliseconds(50), maxRestartDelay: .milliseconds(400))
+        }
+        let cluster = try await LocalCluster(minorVersion: minorVersion, historyLimit: historyLimit, bookmarkInterval: .seconds(3600), runtime: runtime, logger: logger)
         return TestCluster(cluster)
     }
 

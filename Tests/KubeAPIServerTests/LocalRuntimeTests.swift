@@ -1,0 +1,142 @@
+import Foundation
+import KubeCore
+import Testing
+
+@testable import KubeAPIServer
+
+/// The local runtime with real processes: python's http.server stands in for a served image,
+/// /bin/sh for crashing containers and training Jobs.
+@Suite("Local runtime: Deployments, Services and Jobs as local processes", .serialized)
+struct LocalRuntimeTests {
+    static let images = [
+        LocalRuntime.RunnableImage(image: "example.com/http", command: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}"]),
+        LocalRuntime.RunnableImage(image: "example.com/crasher", command: ["/bin/sh", "-c", "echo starting; exit 3"]),
+    ]
+
+    static func deployment(_ name: String, image: String, replicas: Int64) -> JSONValue {
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+            "spec": [
+                "replicas": .integer(replicas), "selector": ["matchLabels": ["app": .string(name)]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)]],
+                    "spec": ["containers": [["name": "main", "image": .string(image), "readinessProbe": ["httpGet": ["path": "/", "port": 8080]]]]],
+                ],
+            ],
+        ]
+    }
+
+    static func pods(_ cluster: TestCluster, _ namespace: String, app: String) async throws -> [JSONValue] {
+        try await cluster.http.request("GET", "/api/v1/namespaces/\(namespace)/pods?labelSelector=app%3D\(app)").body["items"]?.arrayValue ?? []
+    }
+
+    @Test("a Deployment's replicas become ready local processes behind EndpointSlices; scaling and deletion stop them")
+    func deploymentLifecycle() async throws {
+        let cluster = try await TestCluster.start(runnableImages: Self.images)
+        let namespace = try await cluster.namespace("runtime-deploy")
+        _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/services", body: ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"], "spec": ["selector": ["app": "web"], "ports": [["name": "http", "port": 80]]]])
+        let created = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("web", image: "example.com/http:1.0", replicas: 2))
+        #expect(created.status == 201)
+        try await eventually(within: 30, "two ready replicas") {
+            let status = try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/web").body["status"]
+            return status?["readyReplicas"] == 2 && status?["availableReplicas"] == 2
+        }
+        let slices = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb")
+        let ports = slices.body["items"]?.arrayValue?.compactMap { $0["ports"]?.arrayValue?.first?["port"]?.integerValue } ?? []
+        #expect(ports.count == 2)
+        for port in ports {
+            let answer = try await TestHTTPClient(port: Int(port)).request("GET", "/")
+            #expect(answer.status == 200, "the replica on port \(port) serves")
+        }
+        let rollout = try await cluster.kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=30s"])
+        #expect(rollout.status == 0, "\(rollout.output)")
+
+        _ = try await cluster.http.request("PATCH", "/apis/apps/v1/namespaces/\(namespace)/deployments/web/scale", body: ["spec": ["replicas": 1]], contentType: "application/merge-patch+json")
+        try await eventually(within: 30, "one replica left") { try await Self.pods(cluster, namespace, app: "web").count == 1 }
+        try await eventually(within: 30, "one endpoint slice left") {
+            try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.count == 1
+        }
+        let remaining = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?["ports"]?.arrayValue?.first?["port"]?.integerValue
+        let stopped = ports.filter { $0 != remaining }
+        try await eventually(within: 30, "the scaled-down replica's process to stop") {
+            await (try? TestHTTPClient(port: Int(stopped[0])).request("GET", "/")) == nil
+        }
+
+        _ = try await cluster.http.request("DELETE", "/apis/apps/v1/namespaces/\(namespace)/deployments/web")
+        try await eventually(within: 30, "the pods to be collected") { try await Self.pods(cluster, namespace, app: "web").isEmpty }
+        try await eventually(within: 30, "the last process to stop") {
+            await (try? TestHTTPClient(port: Int(remaining ?? 0)).request("GET", "/")) == nil
+        }
+        await cluster.stop()
+    }
+
+    @Test("a crashing container restarts with back-off and the Deployment is not available")
+    func crashLoop() async throws {
+        let cluster = try await TestCluster.start(runnableImages: Self.images)
+        let namespace = try await cluster.namespace("runtime-crash")
+        _ = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("broken", image: "example.com/crasher:1", replicas: 1))
+        try await eventually(within: 30, "two restarts") {
+            let pod = try await Self.pods(cluster, namespace, app: "broken").first
+            return (pod?["status"]?["containerStatuses"]?.arrayValue?.first?["restartCount"]?.integerValue ?? 0) >= 2
+        }
+        let pod = try #require(try await Self.pods(cluster, namespace, app: "broken").first)
+        let container = pod["status"]?["containerStatuses"]?.arrayValue?.first
+        #expect(container?["lastState"]?["terminated"]?["exitCode"] == 3)
+        #expect(container?["ready"] == false)
+        let deployment = try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/broken").body
+        #expect(deployment["status"]?["availableReplicas"] == 0)
+        let available = deployment["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Available" }
+        #expect(available?["status"] == "False")
+        let logs = try await cluster.kubectl(["logs", pod["metadata"]?["name"]?.stringValue ?? "", "-n", namespace])
+        #expect(logs.stdout.contains("starting"), "\(logs.output)")
+        await cluster.stop()
+    }
+
+    @Test("an image that cannot run here is reported, never faked as running")
+    func notRunnable() async throws {
+        let cluster = try await TestCluster.start(runnableImages: Self.images)
+        let namespace = try await cluster.namespace("runtime-unrunnable")
+        _ = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("nginx", image: "nginx:1.27", replicas: 1))
+        try await eventually(within: 30, "the pod to report its image") {
+            try await Self.pods(cluster, namespace, app: "nginx").first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"] == "ImageNotRunnable"
+        }
+        let pod = try #require(try await Self.pods(cluster, namespace, app: "nginx").first)
+        #expect(pod["status"]?["phase"] == "Pending")
+        #expect(pod["status"]?["message"]?.stringValue?.contains("image nginx:1.27 cannot run on this machine") == true)
+        await cluster.stop()
+    }
+
+    @Test("a Job runs its command, completes, and keeps the termination message; a failing one stops at its backoff limit")
+    func jobs() async throws {
+        let cluster = try await TestCluster.start(runnableImages: Self.images)
+        let namespace = try await cluster.namespace("runtime-jobs")
+        func job(_ name: String, script: String, backoffLimit: Int64) -> JSONValue {
+            [
+                "apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": .string(name)],
+                "spec": ["backoffLimit": .integer(backoffLimit), "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "train", "image": "python:3.11", "command": ["/bin/sh", "-c", .string(script)]]]]]],
+            ]
+        }
+        let success = try await cluster.http.request("POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("train", script: #"echo training; printf '{"accuracy":0.93}' > "$SEXTANT_TERMINATION_LOG""#, backoffLimit: 0))
+        #expect(success.status == 201, "\(success.text)")
+        _ = try await cluster.http.request("POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("fail", script: "echo boom >&2; exit 7", backoffLimit: 1))
+        try await eventually(within: 30, "the training Job to complete") {
+            let conditions = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/train").body["status"]?["conditions"]?.arrayValue ?? []
+            return conditions.contains { $0["type"] == "Complete" && $0["status"] == "True" }
+        }
+        let trainPods = try await cluster.http.request("GET", "/api/v1/namespaces/\(namespace)/pods?labelSelector=job-name%3Dtrain").body["items"]?.arrayValue ?? []
+        #expect(trainPods.count == 1)
+        let terminated = trainPods.first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["terminated"]
+        #expect(terminated?["exitCode"] == 0)
+        #expect(terminated?["message"] == #"{"accuracy":0.93}"#)
+        let wait = try await cluster.kubectl(["wait", "--for=condition=Complete", "job/train", "-n", namespace, "--timeout=10s"])
+        #expect(wait.status == 0, "\(wait.output)")
+
+        try await eventually(within: 30, "the failing Job to give up") {
+            let conditions = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]?["conditions"]?.arrayValue ?? []
+            return conditions.contains { $0["type"] == "Failed" && $0["reason"] == "BackoffLimitExceeded" }
+        }
+        let failStatus = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]
+        #expect(failStatus?["failed"] == 2, "one try and one retry")
+        await cluster.stop()
+    }
+}
