@@ -10,40 +10,74 @@ import Glibc
 
 /// One container of a pod, running as a local process: its command line, environment, log
 /// file and termination-message file, and a way to wait for its exit.
-final class LocalProcess: @unchecked Sendable {
+///
+/// Processes are started with `posix_spawn` in a process group of their own, with a clean
+/// signal mask and default signal handlers, so SIGTERM reaches them (threads of this server
+/// block signals, and a child would otherwise inherit that mask) and stopping a pod stops
+/// everything its command started.
+final class LocalProcess: Sendable {
     /// How a process ended.
     struct Exit: Sendable {
         let code: Int32
         let signalled: Bool
     }
 
-    let process = Process()
+    let pid: pid_t
     let logPath: String
     let terminationLogPath: String
     private let exitSignal = ExitSignal()
 
-    /// Starts `arguments[0]` with the rest as arguments; stdout and stderr go to `logPath`.
+    /// Starts `arguments[0]` (an absolute path) with the rest as arguments; stdout and stderr
+    /// are appended to `container.log` in `directory`, which is also the working directory.
     init(arguments: [String], environment: [String: String], directory: URL) throws {
         logPath = directory.appendingPathComponent("container.log").path
         terminationLogPath = directory.appendingPathComponent("termination-log").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         _ = FileManager.default.createFile(atPath: terminationLogPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = environment.merging(["SEXTANT_TERMINATION_LOG": terminationLogPath]) { _, new in new }
-        process.currentDirectoryURL = directory
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
+        var fullEnvironment = environment
+        fullEnvironment["SEXTANT_TERMINATION_LOG"] = terminationLogPath
+        pid = try LocalProcess.spawn(arguments, environment: fullEnvironment, directory: directory.path, logPath: logPath)
+        let pid = self.pid
         let signal = exitSignal
-        process.terminationHandler = { finished in
-            signal.fire(Exit(code: finished.terminationStatus, signalled: finished.terminationReason == .uncaughtSignal))
-            try? log.close()
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signalled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
+            let code = signalled ? 128 + (status & 0x7f) : (status >> 8) & 0xff
+            signal.fire(Exit(code: code, signalled: signalled))
         }
-        try process.run()
+    }
+
+    private static func spawn(_ arguments: [String], environment: [String: String], directory: String, logPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        // The shell enters the working directory and then becomes the program (same pid).
+        let command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory] + arguments
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+        guard result == 0 else { throw RuntimeRefusal(message: "\(arguments[0]) could not start: \(String(cString: strerror(result)))") }
+        return pid
     }
 
     /// Waits for the process to end; nil when the waiting task is cancelled first.
@@ -51,26 +85,30 @@ final class LocalProcess: @unchecked Sendable {
         await exitSignal.wait()
     }
 
+    /// Sends a signal to the process group.
+    func signal(_ number: Int32) {
+        kill(-pid, number)
+    }
+
     /// SIGTERM, then SIGKILL if it has not ended after `grace`. Runs to the end even when the
     /// calling task is cancelled (a stopping pod must not leave its process behind).
-    func stop(grace: Duration = .seconds(2)) async {
-        guard process.isRunning else { return }
-        process.terminate()
+    func stop(grace: Duration = .seconds(5)) async {
         let signal = exitSignal
-        let pid = process.processIdentifier
+        let group = -pid
+        kill(group, SIGTERM)
         await Task {
-            let graceful = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await signal.wait() != nil }
-                group.addTask {
+            let graceful = await withTaskGroup(of: Bool.self) { tasks in
+                tasks.addTask { await signal.wait() != nil }
+                tasks.addTask {
                     try? await Task.sleep(for: grace)
                     return false
                 }
-                let first = await group.next() ?? false
-                group.cancelAll()
+                let first = await tasks.next() ?? false
+                tasks.cancelAll()
                 return first
             }
             if !graceful {
-                kill(pid, SIGKILL)
+                kill(group, SIGKILL)
                 _ = await signal.wait()
             }
         }.value

@@ -42,7 +42,7 @@ struct PodSupervisor: Sendable {
             let exit: LocalProcess.Exit? = await withTaskCancellationHandler {
                 await superviseUntilExit(process, port: port, started: started, restarts: restarts, lastState: lastTermination)
             } onCancel: {
-                process.process.terminate()
+                process.signal(SIGTERM)
             }
             guard let exit, !Task.isCancelled else {
                 await process.stop()
