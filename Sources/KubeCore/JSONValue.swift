@@ -144,17 +144,17 @@ extension JSONValue {
     /// Converts any `Encodable` value to its JSON form (through `JSONEncoder`).
     public init<T: Encodable>(encoding value: T) throws {
         let data = try JSONValue.encoder.encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONParser.parse(data)
     }
 
     /// Decodes a typed value from this JSON document (through `JSONDecoder`).
     public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
-        try JSONDecoder().decode(T.self, from: try jsonData())
+        try JSONDecoder().decode(T.self, from: Data(jsonBytes()))
     }
 
     /// Parses JSON text.
     public init(parsing data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONParser.parse(data)
     }
 
     /// Compact JSON with sorted keys, so equal documents give equal bytes.
@@ -164,11 +164,10 @@ extension JSONValue {
         return try encoder.encode(self)
     }
 
-    /// Compact JSON text with sorted keys.
+    /// Compact JSON text with sorted keys (non-finite numbers are written as null).
     public func jsonString(pretty: Bool = false) -> String {
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value,
-        // except non-finite doubles, which are written as null.
-        let data = (try? sanitisedForJSON().jsonData(pretty: pretty)) ?? Data("null".utf8)
+        guard pretty else { return String(decoding: jsonBytes(sortedKeys: true), as: UTF8.self) }
+        let data = (try? sanitisedForJSON().jsonData(pretty: true)) ?? Data("null".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -68,10 +68,11 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// A response: a JSON body, or a stream of JSON lines for a watch.
+/// A response: a JSON body, raw bytes, or a stream of JSON lines for a watch.
 public enum APIResponse: Sendable {
     case json(status: Int, body: JSONValue, headers: [String: String])
-    case stream(status: Int, headers: [String: String], events: AsyncStream<JSONValue>)
+    /// A watch: batches of complete JSON lines until `next` returns nil or `timeout` passes.
+    case stream(status: Int, headers: [String: String], body: WatchBody)
     case raw(status: Int, contentType: String, body: Data)
 
     static func ok(_ body: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
@@ -95,4 +96,14 @@ public enum APIResponse: Sendable {
         case .json(let status, _, _), .stream(let status, _, _), .raw(let status, _, _): status
         }
     }
+}
+
+/// The body of a watch response.
+public struct WatchBody: Sendable {
+    /// The next batch of complete JSON lines; nil when the watch is over.
+    let next: @Sendable () async -> [UInt8]?
+    /// Ends the watch (client gone, timeout, shutdown).
+    let close: @Sendable () -> Void
+    /// When the server ends the watch by itself (`timeoutSeconds`).
+    let timeout: Duration
 }

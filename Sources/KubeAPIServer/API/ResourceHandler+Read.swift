@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import Synchronization
 
 extension ResourceHandler {
     /// GET of one object (or its status).
@@ -64,43 +65,38 @@ extension ResourceHandler {
             guard let seconds = Double(text), seconds >= 0 else { throw APIError.badRequest("timeoutSeconds must be a non-negative number") }
             timeout = seconds
         }
-        let events: AsyncStream<WatchEvent>
+        let subscription: ObjectStore.Subscription
         do {
-            events = try await store.watch(
+            subscription = try await store.watch(
                 type, filter: filter, fromRevision: fromRevision, bookmarks: request.flag("allowWatchBookmarks"),
                 initialEventsEndBookmark: sendInitialEvents && request.flag("allowWatchBookmarks"))
         } catch {
             // A too-old resource version is reported inside the stream, as the real server does.
-            let failure = WatchEvent(type: .error, object: error.status)
-            return .stream(status: 200, headers: ["content-type": "application/json"], events: AsyncStream { continuation in
-                continuation.yield(failure.json)
-                continuation.finish()
-            })
+            let failure = WatchEvent(type: .error, object: error.status).line
+            let sent = Mutex(false)
+            let body = WatchBody(
+                next: { sent.withLock { done in defer { done = true }; return done ? nil : failure } },
+                close: {}, timeout: .seconds(timeout))
+            return .stream(status: 200, headers: ["content-type": "application/json"], body: body)
         }
         let type = self.type
-        let duration = Duration.seconds(timeout)
-        let output = AsyncStream<JSONValue> { continuation in
-            let forwarding = Task {
-                for await event in events {
-                    guard let table, event.type != .bookmark, event.type != .error else {
-                        continuation.yield(event.json)
-                        continue
+        let queue = subscription.queue
+        let body = WatchBody(
+            next: {
+                guard let events = await queue.next() else { return nil }
+                var bytes: [UInt8] = []
+                for event in events {
+                    if let table, event.type != .bookmark, event.type != .error {
+                        let row = TableConverter.table(type, objects: [event.object], revision: nil, include: table.include)
+                        bytes.append(contentsOf: WatchEvent(type: event.type, object: row).line)
+                    } else {
+                        bytes.append(contentsOf: event.line)
                     }
-                    let row = TableConverter.table(type, objects: [event.object], revision: nil, include: table.include)
-                    continuation.yield(WatchEvent(type: event.type, object: row).json)
                 }
-                continuation.finish()
-            }
-            let deadline = Task {
-                try? await Task.sleep(for: duration)
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in
-                forwarding.cancel()
-                deadline.cancel()
-            }
-        }
-        return .stream(status: 200, headers: ["content-type": "application/json"], events: output)
+                return bytes
+            },
+            close: subscription.cancel, timeout: .seconds(timeout))
+        return .stream(status: 200, headers: ["content-type": "application/json"], body: body)
     }
 
     /// The namespace, label and field filter of a list or watch.

@@ -168,7 +168,7 @@ public final class HTTPServer: Sendable {
                 bytes = Array(text.utf8)
                 headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
             } else {
-                bytes = Array(body.jsonString().utf8)
+                bytes = body.jsonBytes()
                 headers.add(name: "Content-Type", value: extraHeaders["content-type"] ?? "application/json")
             }
             for (name, value) in extraHeaders where name != "content-type" && name != "x-plain-text" { headers.add(name: name, value: value) }
@@ -187,21 +187,26 @@ public final class HTTPServer: Sendable {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
             try await outbound.write(.end(nil))
             return true
-        case .stream(let status, let extraHeaders, let events):
+        case .stream(let status, let extraHeaders, let body):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: extraHeaders["content-type"] ?? "application/json")
             headers.add(name: "Transfer-Encoding", value: "chunked")
             headers.add(name: "Cache-Control", value: "no-cache, private")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)))
-            // Stream until the watch ends or the client disconnects, whichever comes first.
+            // Stream until the watch ends, times out, or the client disconnects.
             // An AsyncStream ends its iteration on cancellation, unlike a future's get().
             let (disconnected, disconnect) = AsyncStream<Void>.makeStream()
             closed.whenComplete { _ in disconnect.finish() }
+            defer { body.close() }
             let clientGone = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
-                    for await event in events {
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event.jsonString() + "\n"))))
+                    while let bytes = await body.next() {
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
                     }
+                    return false
+                }
+                group.addTask {
+                    try? await Task.sleep(for: body.timeout)
                     return false
                 }
                 group.addTask {

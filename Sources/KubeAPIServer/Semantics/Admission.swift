@@ -236,10 +236,8 @@ struct Admission {
 enum NameValidation {
     static func isValid(_ name: String, for type: ResourceType) -> Bool {
         switch type.resource {
-        case "namespaces", "services":
-            name.count <= 63 && name.range(of: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", options: .regularExpression) != nil
-        default:
-            name.count <= 253 && name.range(of: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", options: .regularExpression) != nil
+        case "namespaces", "services": LabelRules.isDNSLabel(name)
+        default: LabelRules.isDNSSubdomain(name)
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed label selector in the query syntax: `app=web,tier!=db,env in (a,b),!legacy,track`.
 public struct LabelSelector: Sendable, Equatable {
     /// One requirement.
@@ -120,23 +122,45 @@ public struct LabelSelector: Sendable, Equatable {
     }
 }
 
-/// Kubernetes label key and value rules.
+/// Kubernetes label key and value rules, checked character by character (these run on every
+/// write, so no regular expressions).
 enum LabelRules {
     /// `prefix/name` with a DNS subdomain prefix and a 63-character name.
     static func isQualifiedName(_ key: String) -> Bool {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let name = parts.last else { return false }
         if parts.count == 2 {
-            let prefix = String(parts[0])
-            guard !prefix.isEmpty, prefix.count <= 253, prefix.range(of: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", options: .regularExpression) != nil else { return false }
+            guard !parts[0].isEmpty, parts[0].utf8.count <= 253, isDNSSubdomain(parts[0]) else { return false }
         }
-        return !name.isEmpty && name.count <= 63 && name.range(of: "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", options: .regularExpression) != nil
+        return !name.isEmpty && name.utf8.count <= 63 && isLabelValue(name)
     }
 
     /// Empty, or up to 63 alphanumerics, '-', '_', '.' starting and ending alphanumeric.
-    static func isLabelValue(_ value: String) -> Bool {
-        value.isEmpty || (value.count <= 63 && value.range(of: "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", options: .regularExpression) != nil)
+    static func isLabelValue<S: StringProtocol>(_ value: S) -> Bool {
+        let bytes = Array(value.utf8)
+        guard !bytes.isEmpty else { return true }
+        guard bytes.count <= 63, isAlphanumeric(bytes.first!), isAlphanumeric(bytes.last!) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// A lower-case RFC 1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+    static func isDNSLabel<S: StringProtocol>(_ name: S) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63, isLowerAlphanumeric(bytes.first!), isLowerAlphanumeric(bytes.last!) else { return false }
+        return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A lower-case RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+    static func isDNSSubdomain<S: StringProtocol>(_ name: S) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel($0) }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
-
-import Foundation

@@ -28,7 +28,13 @@ actor ObjectStore {
         let type: ResourceType
         let filter: ObjectFilter
         let bookmarks: Bool
-        let continuation: AsyncStream<WatchEvent>.Continuation
+        let queue: WatchQueue
+    }
+
+    /// An open watch: its queue of events, and how to end it.
+    struct Subscription: Sendable {
+        let queue: WatchQueue
+        let cancel: @Sendable () -> Void
     }
 
     /// - Parameter historyLimit: changes kept for watch resumption.
@@ -146,30 +152,31 @@ actor ObjectStore {
     /// so no change can fall between them.
     func watch(
         _ type: ResourceType, filter: ObjectFilter, fromRevision: Int64?, bookmarks: Bool,
-        initialEventsEndBookmark: Bool = false, bufferLimit: Int = 10_000
-    ) throws(APIError) -> AsyncStream<WatchEvent> {
+        initialEventsEndBookmark: Bool = false, bufferLimit: Int = 100_000
+    ) throws(APIError) -> Subscription {
         if let fromRevision, fromRevision < oldestResumableRevision {
             throw APIError.expired("too old resource version: \(fromRevision) (\(oldestResumableRevision))")
         }
-        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
+        let queue = WatchQueue(limit: bufferLimit)
         if let fromRevision {
             for change in history[historyStart...] where change.revision > fromRevision && change.key == type.key {
-                if let event = Self.event(for: change, filter: filter, type: type) { continuation.yield(event) }
+                if let event = Self.event(for: change, filter: filter, type: type) { queue.push(event) }
             }
         } else {
             let initial = list(type, filter: filter, limit: nil, after: nil).items
-            for stored in initial { continuation.yield(WatchEvent(type: .added, object: stored.object)) }
+            for stored in initial { queue.push(WatchEvent(type: .added, object: stored.object)) }
             if initialEventsEndBookmark {
-                continuation.yield(bookmarkEvent(type, annotations: ["k8s.io/initial-events-end": "true"]))
+                queue.push(bookmarkEvent(type, annotations: ["k8s.io/initial-events-end": "true"]))
             }
         }
         let id = nextID
         nextID += 1
-        watchers[type.key, default: [:]][id] = Watcher(type: type, filter: filter, bookmarks: bookmarks, continuation: continuation)
-        continuation.onTermination = { [weak self] _ in
-            Task { await self?.removeWatcher(type.key, id) }
+        watchers[type.key, default: [:]][id] = Watcher(type: type, filter: filter, bookmarks: bookmarks, queue: queue)
+        let key = type.key
+        return Subscription(queue: queue) { [weak self] in
+            queue.finish()
+            Task { await self?.removeWatcher(key, id) }
         }
-        return stream
     }
 
     /// Sends a BOOKMARK with the current revision to every watch that asked for bookmarks.
@@ -178,14 +185,14 @@ actor ObjectStore {
     func emitBookmarks() {
         for (_, byID) in watchers {
             for (_, watcher) in byID where watcher.bookmarks {
-                watcher.continuation.yield(bookmarkEvent(watcher.type, annotations: nil))
+                watcher.queue.push(bookmarkEvent(watcher.type, annotations: nil))
             }
         }
     }
 
     /// Ends every watch (server shutdown).
     func closeAllWatches() {
-        for (_, byID) in watchers { for (_, watcher) in byID { watcher.continuation.finish() } }
+        for (_, byID) in watchers { for (_, watcher) in byID { watcher.queue.finish() } }
         watchers.removeAll()
         for (_, listener) in changeListeners { listener.finish() }
         changeListeners.removeAll()
@@ -230,12 +237,13 @@ actor ObjectStore {
             history.removeFirst(historyStart)
             historyStart = 0
         }
-        if let byID = watchers[change.key] {
+        if let byID = watchers[change.key], !byID.isEmpty {
+            let encoded = change.new.object.jsonBytes()
             for (id, watcher) in byID {
-                guard let event = Self.event(for: change, filter: watcher.filter, type: watcher.type) else { continue }
-                if case .dropped = watcher.continuation.yield(event) {
-                    // The client cannot keep up: end its watch; it will resume or re-list.
-                    watcher.continuation.finish()
+                guard var event = Self.event(for: change, filter: watcher.filter, type: watcher.type) else { continue }
+                event.encodedObject = encoded
+                if !watcher.queue.push(event) {
+                    // Ended by its client, or the client cannot keep up: it resumes or re-lists.
                     watchers[change.key]?[id] = nil
                 }
             }

@@ -13,14 +13,32 @@ public struct WatchEvent: Sendable {
 
     public var type: EventType
     public var object: JSONValue
+    /// The object's JSON, when it was serialized once for every watcher of a change.
+    var encodedObject: [UInt8]?
 
     public init(type: EventType, object: JSONValue) {
         self.type = type
         self.object = object
     }
 
+    init(type: EventType, object: JSONValue, encodedObject: [UInt8]?) {
+        self.type = type
+        self.object = object
+        self.encodedObject = encodedObject
+    }
+
     /// `{"type": …, "object": …}`
     public var json: JSONValue { ["type": .string(type.rawValue), "object": object] }
+
+    /// The event as one line of a watch response, reusing the shared serialization if present.
+    var line: [UInt8] {
+        var bytes = Array(#"{"type":""#.utf8)
+        bytes.append(contentsOf: type.rawValue.utf8)
+        bytes.append(contentsOf: #"","object":"#.utf8)
+        if let encodedObject { bytes.append(contentsOf: encodedObject) } else { object.write(into: &bytes, sortedKeys: false) }
+        bytes.append(contentsOf: "}\n".utf8)
+        return bytes
+    }
 }
 
 /// A change recorded in the store's history, replayed to watches that resume from an older revision.

@@ -64,28 +64,45 @@ struct TestHTTPClient: Sendable {
         }
     }
 
-    /// Opens a watch and yields each JSON event line as it arrives; the stream ends when the
+    /// Opens a watch and yields each JSON event as it arrives; the stream ends when the
     /// server ends the response. Cancelling the consuming task closes the connection.
     func watch(_ path: String) -> AsyncThrowingStream<JSONValue, Error> {
+        let lines = watchLines(path)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await line in lines { continuation.yield(try JSONValue(parsing: Data(line.utf8))) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The raw JSON lines of a watch, unparsed (for tests that count millions of events).
+    func watchLines(_ path: String) -> AsyncThrowingStream<String, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let connection = try await connect()
                     try await connection.executeThenClose { inbound, outbound in
                         try await send("GET", path, body: nil, contentType: "application/json", headers: [:], outbound)
-                        var pending = ""
+                        var pending: [UInt8] = []
                         for try await part in inbound {
                             switch part {
                             case .head(let head) where head.status.code != 200:
                                 throw TestError("watch answered \(head.status.code)")
                             case .head: break
                             case .body(let chunk):
-                                pending += String(buffer: chunk)
-                                while let newline = pending.firstIndex(of: "\n") {
-                                    let line = String(pending[..<newline])
-                                    pending = String(pending[pending.index(after: newline)...])
-                                    if !line.isEmpty { continuation.yield(try JSONValue(parsing: Data(line.utf8))) }
+                                pending.append(contentsOf: chunk.readableBytesView)
+                                var start = 0
+                                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                                    if newline > start { continuation.yield(String(decoding: pending[start..<newline], as: UTF8.self)) }
+                                    start = newline + 1
                                 }
+                                pending.removeFirst(start)
                             case .end:
                                 continuation.finish()
                                 return
