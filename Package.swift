@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "KubeCore", targets: ["KubeCore"]),
         .library(name: "SextantAPI", targets: ["SextantAPI"]),
         .library(name: "KubeAPIServer", targets: ["KubeAPIServer"]),
+        .library(name: "SextantModelRuntime", targets: ["SextantModelRuntime"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
     ],
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Kubernetes machinery with no I/O: JSON values, object metadata, conditions,
@@ -58,6 +60,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Native ONNX runtime for classic ML models: the ONNX protobuf subset, a loader that
+        // validates every operator up front, and a batched evaluator (trees, linear, MLP).
+        .target(
+            name: "SextantModelRuntime",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/README.md"]
+        ),
+        // Times ONNXModel.run on a fixture model (release build), for hack/ benchmarks.
+        .executableTarget(
+            name: "sextant-model-bench",
+            dependencies: ["SextantModelRuntime"]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",
@@ -67,6 +81,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(
+            name: "SextantModelRuntimeTests",
+            dependencies: ["SextantModelRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .testTarget(
             name: "KubeAPIServerTests",
             dependencies: [

@@ -1,0 +1,128 @@
+import Foundation
+import SwiftProtobuf
+
+/// An ONNX model loaded for native evaluation.
+///
+/// Loading parses the protobuf, checks the opset imports, orders the graph topologically and
+/// builds a kernel per node, so every unsupported operator, attribute or opset fails here,
+/// never at request time. The model is immutable and safe to share across tasks.
+public struct ONNXModel: Sendable {
+    /// The graph inputs a request must supply (initializers excluded), in graph order.
+    public let inputs: [ValueSignature]
+    /// The graph outputs `run` returns, in graph order.
+    public let outputs: [ValueSignature]
+    /// The imported opsets: domain ("ai.onnx" for the default domain) → version.
+    public let opsetImports: [String: Int64]
+    /// `producer_name` and `producer_version` from the model, e.g. ("skl2onnx", "1.20.0").
+    public let producer: (name: String, version: String)
+    /// The model's `metadata_props`.
+    public let metadata: [String: String]
+
+    private let plan: ExecutionPlan
+
+    /// Loads a model from its serialized `ModelProto` bytes.
+    public init(data: Data) throws {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw ModelRuntimeError.invalidModel("cannot parse ModelProto: \(error)")
+        }
+        try self.init(proto: model)
+    }
+
+    /// Loads a model from a file.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ModelRuntimeError.invalidModel("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        try self.init(data: data)
+    }
+
+    init(proto model: Onnx_ModelProto) throws {
+        guard model.hasGraph else { throw ModelRuntimeError.invalidModel("the model has no graph") }
+        var opsets: [String: Int64] = [:]
+        for opset in model.opsetImport {
+            let domain = OperatorRegistry.isDefaultDomain(opset.domain) ? "" : opset.domain
+            if let known = opsets[domain], known != opset.version {
+                throw ModelRuntimeError.invalidModel("domain '\(opset.domain)' is imported twice with versions \(known) and \(opset.version)")
+            }
+            opsets[domain] = opset.version
+        }
+        // Pre-opset models (IR version 1-2 without opset_import) are not supported.
+        guard !opsets.isEmpty else { throw ModelRuntimeError.invalidModel("the model imports no opset") }
+        for (domain, version) in opsets {
+            // Domains the runtime does not know are only an error if a node uses them.
+            if let supported = OperatorRegistry.supportedOpsets[domain], !supported.contains(version) {
+                throw ModelRuntimeError.unsupportedOpset(domain: domain, version: version)
+            }
+        }
+
+        let graph = model.graph
+        let initializerNames = Set(graph.initializer.map(\.name))
+        // Before IR version 4 initializers were also listed as inputs; those are not request inputs.
+        let inputs = try graph.input.filter { !initializerNames.contains($0.name) }
+            .map { try ValueSignature($0, role: "input") }
+        let outputs = try graph.output.map { try ValueSignature($0, role: "output") }
+        guard !outputs.isEmpty else { throw ModelRuntimeError.invalidModel("the graph has no outputs") }
+        for input in inputs where input.elementType == nil {
+            throw ModelRuntimeError.invalidModel("graph input '\(input.name)' must be a tensor")
+        }
+
+        let plan = try ExecutionPlan(graph: graph, opsets: opsets, graphInputs: Set(inputs.map(\.name)))
+        let produced = Set(plan.steps.flatMap(\.outputs)).union(plan.constants.keys).union(inputs.map(\.name))
+        for output in outputs where !produced.contains(output.name) {
+            throw ModelRuntimeError.invalidGraph("graph output '\(output.name)' is never produced")
+        }
+
+        self.inputs = inputs
+        self.outputs = outputs
+        self.opsetImports = Dictionary(uniqueKeysWithValues: opsets.map { ($0.key.isEmpty ? "ai.onnx" : $0.key, $0.value) })
+        self.producer = (model.producerName, model.producerVersion)
+        self.metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        self.plan = plan
+    }
+
+    /// Evaluates the model on a batch.
+    ///
+    /// - Parameter inputs: one tensor per graph input, by name; element types must match the
+    ///   declared ones and shapes must match every fixed dimension (`-1` dims are free).
+    /// - Returns: every graph output by name: tensors, or `MapSequence` for ZipMap outputs.
+    public func run(inputs provided: [String: Tensor]) throws -> [String: Value] {
+        for name in provided.keys.sorted() where !inputs.contains(where: { $0.name == name }) {
+            throw ModelRuntimeError.unknownInput(name: name, expected: inputs.map(\.name))
+        }
+        var values: [String: Value] = [:]
+        for signature in inputs {
+            guard let tensor = provided[signature.name] else {
+                throw ModelRuntimeError.missingInput(name: signature.name)
+            }
+            if let expected = signature.elementType, expected != tensor.elementType {
+                throw ModelRuntimeError.inputTypeMismatch(name: signature.name, expected: expected, actual: tensor.elementType)
+            }
+            if let shape = signature.shape {
+                let matches = shape.count == tensor.shape.count
+                    && zip(shape, tensor.shape).allSatisfy { $0 < 0 || $0 == $1 }
+                guard matches else {
+                    throw ModelRuntimeError.inputShapeMismatch(name: signature.name, expected: shape, actual: tensor.shape)
+                }
+            }
+            values[signature.name] = .tensor(tensor)
+        }
+        let computed = try plan.evaluate(inputs: values)
+        var results: [String: Value] = [:]
+        for output in outputs {
+            guard let value = computed[output.name] else {
+                throw ModelRuntimeError.evaluationFailed(op: "graph", reason: "output '\(output.name)' was not computed")
+            }
+            results[output.name] = value
+        }
+        return results
+    }
+
+    /// Every operator the runtime implements, as `OpType` (ai.onnx) or `ai.onnx.ml.OpType`.
+    public static var supportedOperators: [String] { OperatorRegistry.supportedOperators }
+}
