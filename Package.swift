@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "KubeCore", targets: ["KubeCore"]),
         .library(name: "SextantAPI", targets: ["SextantAPI"]),
         .library(name: "KubeAPIServer", targets: ["KubeAPIServer"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "SextantModelRuntime", targets: ["SextantModelRuntime"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Kubernetes machinery with no I/O: JSON values, object metadata, conditions,
@@ -60,6 +62,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Kubernetes client: configuration (kubeconfig, in-cluster), TLS and auth, typed and
+        // dynamic access, watches, server-side apply, typed errors, retries.
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Native ONNX runtime for classic ML models: the ONNX protobuf subset, a loader that
         // validates every operator up front, and a batched evaluator (trees, linear, MLP).
         .target(
@@ -81,6 +96,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: [
+                "KubeClient", "KubeAPIServer", "KubeCore", "SextantAPI",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SextantModelRuntimeTests",
             dependencies: ["SextantModelRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]

@@ -88,7 +88,10 @@ public final class HTTPServer: Sendable {
                     } else {
                         peerUser.succeed(nil)
                     }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(InputClosedHandler())
+                    // Without pipelining assistance the connection keeps reading while a response streams, so a
+                    // client that goes away (TLS close_notify, FIN) ends its watch at once.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                     return Connection(channel: asyncChannel, closed: channel.closeFuture, peerUser: peerUser.futureResult)
                 }
@@ -253,5 +256,20 @@ private final class HandshakeObserver: ChannelInboundHandler, RemovableChannelHa
             peerUser.succeed(nil)
         }
         context.fireChannelInactive()
+    }
+}
+
+/// Closes a connection whose peer stopped sending (TLS close_notify or TCP FIN): an HTTP/1.1
+/// client that half-closes is gone, and an open watch must end at once, not when the peer's
+/// own shutdown timer fires.
+private final class InputClosedHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let channelEvent = event as? ChannelEvent, case .inputClosed = channelEvent {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -14,7 +14,7 @@ public enum SextantAPIGroup {
 
 /// What the four Sextant kinds have in common: a spec, an optional status, defaulting,
 /// validation and a CRD description.
-public protocol SextantResource: KubernetesObject, Hashable {
+public protocol SextantResource: Resource, Hashable {
     associatedtype Spec: Codable, Sendable, Hashable
     associatedtype Status: Codable, Sendable, Hashable
 
@@ -42,7 +42,10 @@ public protocol SextantResource: KubernetesObject, Hashable {
 }
 
 extension SextantResource {
-    public static var apiVersion: String { SextantAPIGroup.apiVersion }
+    public static var group: String { SextantAPIGroup.group }
+    public static var version: String { SextantAPIGroup.version }
+    public static var plural: String { names.plural }
+    public static var namespaced: Bool { true }
 
     /// The CRD of this kind, generated from its Swift description.
     public static var customResourceDefinition: CustomResourceDefinition {
