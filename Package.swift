@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SextantAPI", targets: ["SextantAPI"]),
         .library(name: "KubeAPIServer", targets: ["KubeAPIServer"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
         .library(name: "SextantModelRuntime", targets: ["SextantModelRuntime"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
@@ -75,6 +76,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The controller runtime: watcher, reflector store with indexes, work queue, controller,
+        // finalizers, events, leader election, metrics.
+        .target(
+            name: "KubeRuntime",
+            dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Native ONNX runtime for classic ML models: the ONNX protobuf subset, a loader that
         // validates every operator up front, and a batched evaluator (trees, linear, MLP).
         .target(
@@ -96,6 +103,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(
+            name: "KubeRuntimeTests",
+            dependencies: ["KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "KubeClientTests",
             dependencies: [

@@ -1,0 +1,147 @@
+import Foundation
+import KubeClient
+import KubeCore
+import Logging
+
+/// What a reconcile asks for next.
+public struct Action: Sendable, Equatable {
+    /// Reconcile again after this long (nil: only when something changes).
+    public var requeueAfter: Duration?
+
+    /// Nothing more to do until a change.
+    public static let done = Action(requeueAfter: nil)
+
+    /// Look again after `delay` (polling something outside the cluster, a rollout step).
+    public static func requeue(after delay: Duration) -> Action { Action(requeueAfter: delay) }
+}
+
+/// Runs a reconcile function for every object of a primary kind, as kube-rs's `Controller`:
+/// the primary kind is watched into a cache; changes to owned kinds (via controller owner
+/// references) and to related kinds (via a mapping function) enqueue their primary objects; N
+/// workers take keys from the queue, never two on the same key. A reconcile sees only
+/// observed state — the object from the cache — never the event that woke it.
+public struct Controller<K: Resource>: Sendable {
+    /// What a reconcile gets besides the object.
+    public struct Context: Sendable {
+        public let client: KubernetesClient
+        /// The cache of the primary kind.
+        public let store: Store<K>
+        public let logger: Logger
+    }
+
+    public typealias Reconcile = @Sendable (K, Context) async throws -> Action
+    /// Decides what happens after a failed reconcile; nil means exponential back-off per key.
+    public typealias ErrorPolicy = @Sendable (K, Error, Context) -> Action?
+
+    public let name: String
+    public let store: Store<K>
+    let api: Api<K>
+    let concurrency: Int
+    let metrics: RuntimeMetrics
+    let logger: Logger
+    private var triggers: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
+
+    /// A controller for the objects `api` sees.
+    public init(name: String, api: Api<K>, concurrency: Int = 2, indexes: [String: Store<K>.IndexFunction] = [:], metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")) {
+        self.name = name
+        self.api = api
+        self.concurrency = max(1, concurrency)
+        self.metrics = metrics
+        self.logger = logger
+        store = Store(indexes: indexes)
+    }
+
+    /// Also reconcile the owner when an object of `Child` it controls changes.
+    public mutating func owns<Child: Resource>(_ children: Api<Child>) {
+        let kind = K.kind
+        let apiVersion = K.apiVersion
+        let metrics = metrics
+        let logger = logger
+        triggers.append { queue in
+            for await event in Watcher(api: children, metrics: metrics, logger: logger) {
+                let child: Child
+                switch event {
+                case .initApply(let object), .apply(let object), .delete(let object): child = object
+                case .initStarted, .initDone: continue
+                }
+                for owner in child.metadata.ownerReferences ?? [] where owner.controller == true && owner.kind == kind && owner.apiVersion == apiVersion {
+                    await queue.add(ObjectKey(namespace: K.namespaced ? child.metadata.namespace : nil, name: owner.name))
+                }
+            }
+        }
+    }
+
+    /// Also reconcile the objects `mapper` names when an object of `Other` changes.
+    public mutating func watches<Other: Resource>(_ others: Api<Other>, mapper: @escaping @Sendable (Other) -> [ObjectKey]) {
+        let metrics = metrics
+        let logger = logger
+        triggers.append { queue in
+            for await event in Watcher(api: others, metrics: metrics, logger: logger) {
+                switch event {
+                case .initApply(let object), .apply(let object), .delete(let object):
+                    for key in mapper(object) { await queue.add(key) }
+                case .initStarted, .initDone: continue
+                }
+            }
+        }
+    }
+
+    /// Runs until the task is cancelled; reconciles in flight finish first.
+    public func run(reconcile: @escaping Reconcile, errorPolicy: ErrorPolicy? = nil) async {
+        let queue = WorkQueue<ObjectKey>(name: name, metrics: metrics)
+        let context = Context(client: api.dynamic.client, store: store, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            let store = self.store
+            let primary = Watcher(api: api, metrics: metrics, logger: logger)
+            group.addTask {
+                for await event in primary {
+                    store.apply(event)
+                    switch event {
+                    case .initApply(let object), .apply(let object): await queue.add(ObjectKey(object))
+                    case .delete, .initStarted, .initDone: break
+                    }
+                }
+            }
+            for trigger in triggers {
+                group.addTask { await trigger(queue) }
+            }
+            let workers = (0..<concurrency).map { _ in
+                Task { await self.work(queue, context: context, reconcile: reconcile, errorPolicy: errorPolicy) }
+            }
+            await withTaskCancellationHandler {
+                for worker in workers { await worker.value }
+            } onCancel: {
+                Task { await queue.shutdown() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func work(_ queue: WorkQueue<ObjectKey>, context: Context, reconcile: Reconcile, errorPolicy: ErrorPolicy?) async {
+        while let key = await queue.next() {
+            guard let object = store.get(key) else {
+                await queue.forget(key)
+                await queue.done(key)
+                continue
+            }
+            let started = ContinuousClock.now
+            do {
+                let action = try await reconcile(object, context)
+                await queue.forget(key)
+                metrics.reconcileTotal.increment(["controller": name, "result": action.requeueAfter == nil ? "success" : "requeue"])
+                if let delay = action.requeueAfter { await queue.add(key, after: delay) }
+            } catch {
+                metrics.reconcileTotal.increment(["controller": name, "result": "error"])
+                logger.warning("reconcile failed", metadata: ["controller": "\(name)", "k8s.object": "\(key)", "error": "\(error)"])
+                if let action = errorPolicy?(object, error, context), let delay = action.requeueAfter {
+                    await queue.add(key, after: delay)
+                } else {
+                    await queue.addRateLimited(key)
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            metrics.reconcileDuration.observe(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, ["controller": name])
+            await queue.done(key)
+        }
+    }
+}

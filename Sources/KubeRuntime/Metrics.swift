@@ -1,0 +1,154 @@
+import Foundation
+import Synchronization
+
+/// A small Prometheus registry: counters, gauges and histograms with bounded label sets,
+/// rendered in the text exposition format for `/metrics`.
+public final class MetricsRegistry: Sendable {
+    private let metrics = Mutex<[any RenderableMetric]>([])
+
+    public init() {}
+
+    func register<M: RenderableMetric>(_ metric: M) -> M {
+        metrics.withLock { $0.append(metric) }
+        return metric
+    }
+
+    public func counter(_ name: String, help: String) -> Counter { register(Counter(name: name, help: help)) }
+    public func gauge(_ name: String, help: String) -> Gauge { register(Gauge(name: name, help: help)) }
+    public func histogram(_ name: String, help: String, buckets: [Double]) -> Histogram {
+        register(Histogram(name: name, help: help, buckets: buckets))
+    }
+
+    /// The text exposition format.
+    public func render() -> String {
+        metrics.withLock { $0 }.map { $0.render() }.joined()
+    }
+}
+
+protocol RenderableMetric: Sendable {
+    func render() -> String
+}
+
+typealias Labels = [String: String]
+
+func labelText(_ labels: Labels, extra: (String, String)? = nil) -> String {
+    var pairs = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    if let extra { pairs.append(extra) }
+    guard !pairs.isEmpty else { return "" }
+    return "{" + pairs.map { "\($0.0)=\"\($0.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",") + "}"
+}
+
+func number(_ value: Double) -> String {
+    value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+}
+
+/// A monotonically increasing count.
+public final class Counter: RenderableMetric {
+    let name: String
+    let help: String
+    private let values = Mutex<[Labels: Double]>([:])
+
+    init(name: String, help: String) {
+        self.name = name
+        self.help = help
+    }
+
+    public func increment(_ labels: [String: String] = [:], by amount: Double = 1) {
+        values.withLock { $0[labels, default: 0] += amount }
+    }
+
+    public func value(_ labels: [String: String] = [:]) -> Double { values.withLock { $0[labels] ?? 0 } }
+
+    func render() -> String {
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+        for (labels, value) in values.withLock({ $0 }).sorted(by: { labelText($0.key) < labelText($1.key) }) {
+            text += "\(name)\(labelText(labels)) \(number(value))\n"
+        }
+        return text
+    }
+}
+
+/// A value that goes up and down.
+public final class Gauge: RenderableMetric {
+    let name: String
+    let help: String
+    private let values = Mutex<[Labels: Double]>([:])
+
+    init(name: String, help: String) {
+        self.name = name
+        self.help = help
+    }
+
+    public func set(_ value: Double, _ labels: [String: String] = [:]) { values.withLock { $0[labels] = value } }
+
+    public func value(_ labels: [String: String] = [:]) -> Double { values.withLock { $0[labels] ?? 0 } }
+
+    func render() -> String {
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        for (labels, value) in values.withLock({ $0 }).sorted(by: { labelText($0.key) < labelText($1.key) }) {
+            text += "\(name)\(labelText(labels)) \(number(value))\n"
+        }
+        return text
+    }
+}
+
+/// A distribution in cumulative buckets.
+public final class Histogram: RenderableMetric {
+    let name: String
+    let help: String
+    let buckets: [Double]
+    private struct Series { var counts: [Int]; var sum: Double; var count: Int }
+    private let series = Mutex<[Labels: Series]>([:])
+
+    init(name: String, help: String, buckets: [Double]) {
+        self.name = name
+        self.help = help
+        self.buckets = buckets.sorted()
+    }
+
+    public func observe(_ value: Double, _ labels: [String: String] = [:]) {
+        series.withLock { all in
+            var entry = all[labels] ?? Series(counts: Array(repeating: 0, count: buckets.count), sum: 0, count: 0)
+            for (index, bound) in buckets.enumerated() where value <= bound { entry.counts[index] += 1 }
+            entry.sum += value
+            entry.count += 1
+            all[labels] = entry
+        }
+    }
+
+    /// The number of observations.
+    public func count(_ labels: [String: String] = [:]) -> Int { series.withLock { $0[labels]?.count ?? 0 } }
+
+    func render() -> String {
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for (labels, entry) in series.withLock({ $0 }).sorted(by: { labelText($0.key) < labelText($1.key) }) {
+            for (index, bound) in buckets.enumerated() {
+                text += "\(name)_bucket\(labelText(labels, extra: ("le", number(bound)))) \(entry.counts[index])\n"
+            }
+            text += "\(name)_bucket\(labelText(labels, extra: ("le", "+Inf"))) \(entry.count)\n"
+            text += "\(name)_sum\(labelText(labels)) \(entry.sum)\n"
+            text += "\(name)_count\(labelText(labels)) \(entry.count)\n"
+        }
+        return text
+    }
+}
+
+/// The controller runtime's metrics (labels are bounded: controller, result, kind, reason).
+public struct RuntimeMetrics: Sendable {
+    public let registry: MetricsRegistry
+    public let reconcileTotal: Counter
+    public let reconcileDuration: Histogram
+    public let queueDepth: Gauge
+    public let queueLatency: Histogram
+    public let watchRestarts: Counter
+
+    public init(registry: MetricsRegistry = MetricsRegistry()) {
+        self.registry = registry
+        let seconds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        reconcileTotal = registry.counter("sextant_reconcile_total", help: "Reconciles by controller and result (success, requeue, error).")
+        reconcileDuration = registry.histogram("sextant_reconcile_duration_seconds", help: "Time spent in reconcile.", buckets: seconds)
+        queueDepth = registry.gauge("sextant_workqueue_depth", help: "Keys waiting in the work queue.")
+        queueLatency = registry.histogram("sextant_workqueue_latency_seconds", help: "Time a key waits in the queue before a worker takes it.", buckets: seconds)
+        watchRestarts = registry.counter("sextant_watch_restarts_total", help: "Watches reopened, by kind and reason (timeout, gone, error).")
+    }
+}

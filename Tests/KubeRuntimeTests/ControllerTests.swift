@@ -1,0 +1,144 @@
+import Foundation
+import KubeAPIServer
+import KubeClient
+import KubeCore
+import Logging
+import Synchronization
+import Testing
+
+@testable import KubeRuntime
+
+/// Watcher and controller against the project's API server over real sockets.
+@Suite("Watcher and controller")
+struct ControllerTests {
+    final class Harness: Sendable {
+        let cluster: LocalCluster
+        let client: KubernetesClient
+        let runner: Task<Void, Error>
+
+        init() async throws {
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            cluster = try await LocalCluster(bookmarkInterval: .seconds(3600), logger: logger)
+            let cluster = self.cluster
+            runner = Task { try await cluster.run() }
+            var configuration = ClientConfiguration(server: cluster.httpURL)
+            configuration.maxAttempts = 2
+            client = try KubernetesClient(configuration: configuration, logger: logger)
+        }
+
+        static func with(_ body: (Harness) async throws -> Void) async throws {
+            let harness = try await Harness()
+            do { try await body(harness) } catch {
+                try? await harness.client.shutdown()
+                harness.runner.cancel()
+                throw error
+            }
+            try? await harness.client.shutdown()
+            harness.runner.cancel()
+            _ = await harness.runner.result
+        }
+    }
+
+    /// Counts calls per key and checks no key is reconciled twice at once.
+    final class Recorder: Sendable {
+        private let state = Mutex<(calls: [String: Int], inFlight: Set<String>, overlap: Bool)>(([:], [], false))
+
+        func begin(_ key: String) {
+            state.withLock { state in
+                if state.inFlight.contains(key) { state.overlap = true }
+                state.inFlight.insert(key)
+                state.calls[key, default: 0] += 1
+            }
+        }
+
+        func end(_ key: String) { _ = state.withLock { $0.inFlight.remove(key) } }
+        func calls(_ key: String) -> Int { state.withLock { $0.calls[key] ?? 0 } }
+        var overlapped: Bool { state.withLock { $0.overlap } }
+    }
+
+    @Test("the watcher lists, follows changes, resumes after a watch ends, and re-lists after a 410")
+    func watcherRelistsAfterGone() async throws {
+        try await Harness.with { harness in
+            let maps = Api<ConfigMap>(client: harness.client, namespace: "default")
+            _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "before", labels: ["app": "watched"])))
+            let store = Store<ConfigMap>()
+            let inits = Mutex(0)
+            // A filtered watch sees no event for other objects, so its resourceVersion falls
+            // behind the server's; once the history is compacted, resuming from it gets 410.
+            let watching = Task {
+                for await event in Watcher(api: maps, labelSelector: "app=watched", watchTimeoutSeconds: 1) {
+                    store.apply(event)
+                    if case .initDone = event { inits.withLock { $0 += 1 } }
+                }
+            }
+            try await eventually("the first list") { store.isSynced && store.get(ObjectKey(namespace: "default", name: "before")) != nil }
+            _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "during", labels: ["app": "watched"])))
+            try await eventually("the change to arrive") { store.get(ObjectKey(namespace: "default", name: "during")) != nil }
+            for index in 0..<3 { _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "unrelated-\(index)"))) }
+            await harness.cluster.api.compactHistory()
+            try await eventually(within: 15, "a re-list after the resumed watch got 410") { inits.withLock { $0 } >= 2 }
+            #expect(store.count == 2)
+            _ = try await maps.delete("during")
+            try await eventually("the deletion to arrive") { store.get(ObjectKey(namespace: "default", name: "during")) == nil }
+            watching.cancel()
+        }
+    }
+
+    @Test("reconcile runs per object, owned children wake their owner, requeue-after repeats, failures back off, one worker per key")
+    func controller() async throws {
+        try await Harness.with { harness in
+            let maps = Api<ConfigMap>(client: harness.client, namespace: "default")
+            let secrets = Api<Secret>(client: harness.client, namespace: "default")
+            let recorder = Recorder()
+            let failingAttempts = Mutex<[ContinuousClock.Instant]>([])
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            var controller = Controller(name: "test", api: maps, concurrency: 4, logger: quiet)
+            controller.owns(secrets)
+            let store = controller.store
+            let running = Task {
+                await controller.run { object, _ in
+                    let name = object.metadata.name ?? ""
+                    recorder.begin(name)
+                    defer { recorder.end(name) }
+                    try await Task.sleep(for: .milliseconds(20))
+                    switch name {
+                    case "poll": return recorder.calls(name) < 3 ? .requeue(after: .milliseconds(50)) : .done
+                    case "broken":
+                        failingAttempts.withLock { $0.append(ContinuousClock.now) }
+                        throw KubernetesError.configuration("boom")
+                    default: return .done
+                    }
+                }
+            }
+            let owner = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "owner")))
+            _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "poll")))
+            _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "broken")))
+            try await eventually("the owner's first reconcile") { recorder.calls("owner") >= 1 }
+            var child = Secret(metadata: ObjectMeta(name: "child"), stringData: ["k": "v"])
+            child.metadata.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid ?? "", controller: true)]
+            let before = recorder.calls("owner")
+            _ = try await secrets.create(child)
+            try await eventually("the child to wake its owner") { recorder.calls("owner") > before }
+            try await eventually("poll to be requeued until done") { recorder.calls("poll") == 3 }
+            try await eventually("broken to be retried with back-off") { failingAttempts.withLock { $0.count } >= 4 }
+            let attempts = failingAttempts.withLock { $0 }
+            let gaps = zip(attempts.dropFirst(), attempts).map { $0 - $1 }
+            #expect(gaps.last! > gaps.first!, "back-off grows: \(gaps)")
+            for index in 0..<10 { _ = try await maps.patch("owner", .merge(["data": ["n": .string(String(index))]])) }
+            try await eventually("the burst to be reconciled") { store.get(ObjectKey(namespace: "default", name: "owner"))?.data?["n"] == "9" }
+            #expect(!recorder.overlapped, "a key was reconciled by two workers at once")
+            running.cancel()
+            await running.value
+        }
+    }
+}
+
+func eventually(within seconds: Double = 10, _ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
