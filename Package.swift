@@ -80,7 +80,13 @@ let package = Package(
         // finalizers, events, leader election, metrics.
         .target(
             name: "KubeRuntime",
-            dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "KubeClient", "KubeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // Native ONNX runtime for classic ML models: the ONNX protobuf subset, a loader that
         // validates every operator up front, and a batched evaluator (trees, linear, MLP).
@@ -105,7 +111,10 @@ let package = Package(
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
         .testTarget(
             name: "KubeRuntimeTests",
-            dependencies: ["KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
+                .product(name: "Logging", package: "swift-log"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(
             name: "KubeClientTests",

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import KubeClient
 import KubeCore
@@ -90,4 +91,41 @@ final class LeaderLog: Sendable {
     private let state = Mutex<[String]>([])
     func append(_ identity: String) { state.withLock { $0.append(identity) } }
     var entries: [String] { state.withLock { $0 } }
+}
+
+@Suite("Operational endpoints")
+struct OperationalServerTests {
+    @Test("healthz, readyz following readiness, and metrics in Prometheus text")
+    func endpoints() async throws {
+        let registry = MetricsRegistry()
+        let metrics = RuntimeMetrics(registry: registry)
+        metrics.reconcileTotal.increment(["controller": "models", "result": "success"])
+        metrics.reconcileDuration.observe(0.003, ["controller": "models"])
+        let ready = ReadyFlag()
+        let server = try await OperationalServer(metrics: registry, ready: { ready.value })
+        let running = Task { try await server.run() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        func get(_ path: String) async throws -> (Int, String) {
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)\(path)"), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: body))
+        }
+        #expect(try await get("/healthz").0 == 200)
+        #expect(try await get("/readyz").0 == 503)
+        ready.set(true)
+        #expect(try await get("/readyz").0 == 200)
+        let (status, text) = try await get("/metrics")
+        #expect(status == 200)
+        #expect(text.contains(#"sextant_reconcile_total{controller="models",result="success"} 1"#))
+        #expect(text.contains(#"sextant_reconcile_duration_seconds_bucket{controller="models",le="0.005"} 1"#))
+        #expect(text.contains("# TYPE sextant_workqueue_depth gauge"))
+        try await client.shutdown()
+        running.cancel()
+    }
+}
+
+final class ReadyFlag: Sendable {
+    private let state = Mutex(false)
+    var value: Bool { state.withLock { $0 } }
+    func set(_ ready: Bool) { state.withLock { $0 = ready } }
 }
