@@ -88,6 +88,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Measures the controller runtime (hack/bench-runtime).
+        .executableTarget(
+            name: "sextant-runtime-bench",
+            dependencies: ["KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Native ONNX runtime for classic ML models: the ONNX protobuf subset, a loader that
         // validates every operator up front, and a batched evaluator (trees, linear, MLP).
         .target(
