@@ -6,6 +6,12 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
+/// Receives one observation per API request (for metrics by verb and code).
+public protocol RequestObserver: Sendable {
+    /// `code` is the HTTP status, or 0 when no answer came.
+    func observe(verb: String, code: Int, seconds: Double)
+}
+
 /// The connection to one API server: TLS, authentication, timeouts, retries with jittered
 /// back-off, and the translation of error answers into `KubernetesError`. Typed and dynamic
 /// access (`Api`, `DynamicApi`) are built on it.
@@ -15,6 +21,7 @@ public final class KubernetesClient: Sendable {
     private let http: HTTPClient
     private let tls: TLSConfiguration?
     private let tokenFile: TokenFileSource?
+    private let observer: RequestObserver?
 
     /// One request.
     public struct Request: Sendable {
@@ -43,9 +50,10 @@ public final class KubernetesClient: Sendable {
     }
 
     /// Creates a client; fails when the configuration's certificates or keys do not parse.
-    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "sextant.kube-client")) throws {
+    public init(configuration: ClientConfiguration, observer: RequestObserver? = nil, logger: Logger = Logger(label: "sextant.kube-client")) throws {
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
         guard configuration.server.hasPrefix("https://") || configuration.server.hasPrefix("http://") else {
             throw KubernetesError.configuration("server \(configuration.server) must start with https:// or http://")
         }
@@ -106,6 +114,12 @@ public final class KubernetesClient: Sendable {
     }
 
     private func sendOnce(_ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        var code = 0
+        defer {
+            let elapsed = ContinuousClock.now - started
+            observer?.observe(verb: request.method.rawValue, code: code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(try await prepare(request), timeout: .seconds(Int64(configuration.requestTimeout.components.seconds)), logger: logger)
@@ -116,6 +130,7 @@ public final class KubernetesClient: Sendable {
         } catch {
             throw KubernetesError.transport("\(request.method.rawValue) \(request.path): \(error)")
         }
+        code = Int(response.status.code)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)

@@ -37,14 +37,21 @@ public struct Controller<K: Resource>: Sendable {
     public let store: Store<K>
     let api: Api<K>
     let concurrency: Int
+    let resyncPeriod: Duration?
     let metrics: RuntimeMetrics
     let logger: Logger
     private var triggers: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
 
     /// A controller for the objects `api` sees.
-    public init(name: String, api: Api<K>, concurrency: Int = 2, indexes: [String: Store<K>.IndexFunction] = [:], metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")) {
+    /// - Parameter resyncPeriod: when set, every cached object is reconciled again this often,
+    ///   catching drift nothing would report (e.g. state outside the cluster).
+    public init(
+        name: String, api: Api<K>, concurrency: Int = 2, resyncPeriod: Duration? = nil, indexes: [String: Store<K>.IndexFunction] = [:],
+        metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")
+    ) {
         self.name = name
         self.api = api
+        self.resyncPeriod = resyncPeriod
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
         self.logger = logger
@@ -104,6 +111,14 @@ public struct Controller<K: Resource>: Sendable {
             }
             for trigger in triggers {
                 group.addTask { await trigger(queue) }
+            }
+            if let resyncPeriod {
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: resyncPeriod)
+                        for object in store.list() { await queue.add(ObjectKey(object)) }
+                    }
+                }
             }
             let workers = (0..<concurrency).map { _ in
                 Task { await self.work(queue, context: context, reconcile: reconcile, errorPolicy: errorPolicy) }

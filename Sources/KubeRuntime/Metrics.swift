@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import Synchronization
 
 /// A small Prometheus registry: counters, gauges and histograms with bounded label sets,
@@ -133,14 +134,17 @@ public final class Histogram: RenderableMetric {
     }
 }
 
-/// The controller runtime's metrics (labels are bounded: controller, result, kind, reason).
-public struct RuntimeMetrics: Sendable {
+/// The controller runtime's metrics (labels are bounded: controller, result, kind, reason,
+/// verb, code). Pass it to `KubernetesClient(observer:)` to count API requests too.
+public struct RuntimeMetrics: RequestObserver {
     public let registry: MetricsRegistry
     public let reconcileTotal: Counter
     public let reconcileDuration: Histogram
     public let queueDepth: Gauge
     public let queueLatency: Histogram
     public let watchRestarts: Counter
+    public let apiRequests: Counter
+    public let apiRequestDuration: Histogram
 
     public init(registry: MetricsRegistry = MetricsRegistry()) {
         self.registry = registry
@@ -150,5 +154,12 @@ public struct RuntimeMetrics: Sendable {
         queueDepth = registry.gauge("sextant_workqueue_depth", help: "Keys waiting in the work queue.")
         queueLatency = registry.histogram("sextant_workqueue_latency_seconds", help: "Time a key waits in the queue before a worker takes it.", buckets: seconds)
         watchRestarts = registry.counter("sextant_watch_restarts_total", help: "Watches reopened, by kind and reason (timeout, gone, error).")
+        apiRequests = registry.counter("sextant_api_requests_total", help: "Kubernetes API requests by verb and HTTP code (0: no answer).")
+        apiRequestDuration = registry.histogram("sextant_api_request_duration_seconds", help: "Kubernetes API request latency by verb.", buckets: seconds)
+    }
+
+    public func observe(verb: String, code: Int, seconds: Double) {
+        apiRequests.increment(["verb": verb, "code": String(code)])
+        apiRequestDuration.observe(seconds, ["verb": verb])
     }
 }

@@ -3,6 +3,7 @@ import KubeAPIServer
 import KubeClient
 import KubeCore
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -141,4 +142,45 @@ func eventually(within seconds: Double = 10, _ what: String, _ condition: () asy
         guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }
         try await Task.sleep(for: .milliseconds(10))
     }
+}
+
+@Suite("Controller shutdown and metrics")
+struct ControllerShutdownTests {
+    @Test("graceful shutdown through a ServiceGroup lets the reconcile in flight finish; API requests are counted")
+    func gracefulShutdown() async throws {
+        try await ControllerTests.Harness.with { harness in
+            let metrics = RuntimeMetrics()
+            let client = try KubernetesClient(configuration: harness.client.configuration, observer: metrics)
+            let maps = Api<ConfigMap>(client: client, namespace: "default")
+            _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "slow")))
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let controller = Controller(name: "shutdown", api: maps, metrics: metrics, logger: quiet)
+            let progress = ReconcileProgress()
+            let service = ControllerService(controller) { _, _ in
+                progress.started()
+                try? await Task.sleep(for: .milliseconds(300))
+                progress.finished()
+                return .done
+            }
+            let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: quiet))
+            let running = Task { try await group.run() }
+            try await eventually("the reconcile to start") { progress.startedCount == 1 }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(progress.finishedCount == 1, "the reconcile in flight completed before shutdown")
+            #expect(metrics.apiRequests.value(["verb": "GET", "code": "200"]) >= 1)
+            #expect(metrics.apiRequests.value(["verb": "POST", "code": "201"]) == 1)
+            #expect(metrics.reconcileTotal.value(["controller": "shutdown", "result": "success"]) == 1)
+            try await client.shutdown()
+        }
+    }
+}
+
+final class ReconcileProgress: Sendable {
+    private let state = Mutex((started: 0, finished: 0))
+    func started() { state.withLock { $0.started += 1 } }
+    func finished() { state.withLock { $0.finished += 1 } }
+    var startedCount: Int { state.withLock { $0.started } }
+    var finishedCount: Int { state.withLock { $0.finished } }
 }
