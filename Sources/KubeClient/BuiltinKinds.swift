@@ -1,97 +1,71 @@
 import KubeCore
 
-/// A built-in kind whose spec and status are carried as JSON: the operator builds them from
+/// Where a built-in kind lives: what `JSONBodiedObject` needs to be a `Resource`.
+public protocol BuiltinKind: Sendable {
+    static var group: String { get }
+    static var version: String { get }
+    static var plural: String { get }
+    static var kind: String { get }
+    static var namespaced: Bool { get }
+}
+
+/// A built-in object whose spec and status are carried as JSON: the operator builds them from
 /// pure functions and reads a few status fields, so full Swift models of every field are not
 /// needed. `spec` and `status` keep every field the server sends.
-public protocol JSONBodiedResource: Resource, Hashable {
-    var spec: JSONValue? { get set }
-    var status: JSONValue? { get set }
-    init(metadata: ObjectMeta, spec: JSONValue?, status: JSONValue?)
+public struct JSONBodiedObject<Kind: BuiltinKind>: Resource, Hashable {
+    public static var group: String { Kind.group }
+    public static var version: String { Kind.version }
+    public static var plural: String { Kind.plural }
+    public static var kind: String { Kind.kind }
+    public static var namespaced: Bool { Kind.namespaced }
+
+    public var metadata: ObjectMeta
+    public var spec: JSONValue?
+    public var status: JSONValue?
+
+    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey { case metadata, spec, status }
+}
+
+/// The JSON-bodied built-in kinds.
+public enum BuiltinKinds {
+    public enum Deployment: BuiltinKind {
+        public static let group = "apps", version = "v1", plural = "deployments", kind = "Deployment", namespaced = true
+    }
+    public enum Service: BuiltinKind {
+        public static let group = "", version = "v1", plural = "services", kind = "Service", namespaced = true
+    }
+    public enum Pod: BuiltinKind {
+        public static let group = "", version = "v1", plural = "pods", kind = "Pod", namespaced = true
+    }
+    public enum Job: BuiltinKind {
+        public static let group = "batch", version = "v1", plural = "jobs", kind = "Job", namespaced = true
+    }
+    public enum HorizontalPodAutoscaler: BuiltinKind {
+        public static let group = "autoscaling", version = "v2", plural = "horizontalpodautoscalers", kind = "HorizontalPodAutoscaler", namespaced = true
+    }
+    public enum Namespace: BuiltinKind {
+        public static let group = "", version = "v1", plural = "namespaces", kind = "Namespace", namespaced = false
+    }
 }
 
 /// `apps/v1` Deployment.
-public struct Deployment: JSONBodiedResource {
-    public static let group = "apps", version = "v1", plural = "deployments", kind = "Deployment"
-    public static let namespaced = true
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
-
+public typealias Deployment = JSONBodiedObject<BuiltinKinds.Deployment>
 /// `v1` Service.
-public struct Service: JSONBodiedResource {
-    public static let group = "", version = "v1", plural = "services", kind = "Service"
-    public static let namespaced = true
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
-
+public typealias Service = JSONBodiedObject<BuiltinKinds.Service>
 /// `v1` Pod.
-public struct Pod: JSONBodiedResource {
-    public static let group = "", version = "v1", plural = "pods", kind = "Pod"
-    public static let namespaced = true
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
-
+public typealias Pod = JSONBodiedObject<BuiltinKinds.Pod>
 /// `batch/v1` Job.
-public struct Job: JSONBodiedResource {
-    public static let group = "batch", version = "v1", plural = "jobs", kind = "Job"
-    public static let namespaced = true
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
-
+public typealias Job = JSONBodiedObject<BuiltinKinds.Job>
 /// `autoscaling/v2` HorizontalPodAutoscaler.
-public struct HorizontalPodAutoscaler: JSONBodiedResource {
-    public static let group = "autoscaling", version = "v2", plural = "horizontalpodautoscalers", kind = "HorizontalPodAutoscaler"
-    public static let namespaced = true
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
-
+public typealias HorizontalPodAutoscaler = JSONBodiedObject<BuiltinKinds.HorizontalPodAutoscaler>
 /// `v1` Namespace.
-public struct Namespace: JSONBodiedResource {
-    public static let group = "", version = "v1", plural = "namespaces", kind = "Namespace"
-    public static let namespaced = false
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
-    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
+public typealias Namespace = JSONBodiedObject<BuiltinKinds.Namespace>
 
 /// `v1` ConfigMap.
 public struct ConfigMap: Resource, Hashable {

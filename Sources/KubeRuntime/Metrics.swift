@@ -43,25 +43,24 @@ func number(_ value: Double) -> String {
     value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
 }
 
-/// A monotonically increasing count.
-public final class Counter: RenderableMetric {
+/// A value per label set, rendered as one metric family of `type`.
+public class LabeledValues: RenderableMetric, @unchecked Sendable {
     let name: String
     let help: String
-    private let values = Mutex<[Labels: Double]>([:])
+    let type: String
+    let values = Mutex<[Labels: Double]>([:])
 
-    init(name: String, help: String) {
+    init(name: String, help: String, type: String) {
         self.name = name
         self.help = help
+        self.type = type
     }
 
-    public func increment(_ labels: [String: String] = [:], by amount: Double = 1) {
-        values.withLock { $0[labels, default: 0] += amount }
-    }
-
+    /// The current value for a label set.
     public func value(_ labels: [String: String] = [:]) -> Double { values.withLock { $0[labels] ?? 0 } }
 
     func render() -> String {
-        var text = "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         for (labels, value) in values.withLock({ $0 }).sorted(by: { labelText($0.key) < labelText($1.key) }) {
             text += "\(name)\(labelText(labels)) \(number(value))\n"
         }
@@ -69,28 +68,20 @@ public final class Counter: RenderableMetric {
     }
 }
 
-/// A value that goes up and down.
-public final class Gauge: RenderableMetric {
-    let name: String
-    let help: String
-    private let values = Mutex<[Labels: Double]>([:])
+/// A monotonically increasing count.
+public final class Counter: LabeledValues, @unchecked Sendable {
+    init(name: String, help: String) { super.init(name: name, help: help, type: "counter") }
 
-    init(name: String, help: String) {
-        self.name = name
-        self.help = help
+    public func increment(_ labels: [String: String] = [:], by amount: Double = 1) {
+        values.withLock { $0[labels, default: 0] += amount }
     }
+}
+
+/// A value that goes up and down.
+public final class Gauge: LabeledValues, @unchecked Sendable {
+    init(name: String, help: String) { super.init(name: name, help: help, type: "gauge") }
 
     public func set(_ value: Double, _ labels: [String: String] = [:]) { values.withLock { $0[labels] = value } }
-
-    public func value(_ labels: [String: String] = [:]) -> Double { values.withLock { $0[labels] ?? 0 } }
-
-    func render() -> String {
-        var text = "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-        for (labels, value) in values.withLock({ $0 }).sorted(by: { labelText($0.key) < labelText($1.key) }) {
-            text += "\(name)\(labelText(labels)) \(number(value))\n"
-        }
-        return text
-    }
 }
 
 /// A distribution in cumulative buckets.
