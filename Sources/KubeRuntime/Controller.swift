@@ -38,20 +38,24 @@ public struct Controller<K: Resource>: Sendable {
     let api: Api<K>
     let concurrency: Int
     let resyncPeriod: Duration?
+    let retryBaseDelay: Duration
     let metrics: RuntimeMetrics
     let logger: Logger
     private var triggers: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
 
     /// A controller for the objects `api` sees.
-    /// - Parameter resyncPeriod: when set, every cached object is reconciled again this often,
-    ///   catching drift nothing would report (e.g. state outside the cluster).
+    /// - Parameters:
+    ///   - resyncPeriod: when set, every cached object is reconciled again this often, catching
+    ///     drift nothing would report (e.g. state outside the cluster).
+    ///   - retryBaseDelay: the first back-off after a failed reconcile; it doubles per failure.
     public init(
-        name: String, api: Api<K>, concurrency: Int = 2, resyncPeriod: Duration? = nil, indexes: [String: Store<K>.IndexFunction] = [:],
-        metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")
+        name: String, api: Api<K>, concurrency: Int = 2, resyncPeriod: Duration? = nil, retryBaseDelay: Duration = .milliseconds(5),
+        indexes: [String: Store<K>.IndexFunction] = [:], metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")
     ) {
         self.name = name
         self.api = api
         self.resyncPeriod = resyncPeriod
+        self.retryBaseDelay = retryBaseDelay
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
         self.logger = logger
@@ -95,7 +99,7 @@ public struct Controller<K: Resource>: Sendable {
 
     /// Runs until the task is cancelled; reconciles in flight finish first.
     public func run(reconcile: @escaping Reconcile, errorPolicy: ErrorPolicy? = nil) async {
-        let queue = WorkQueue<ObjectKey>(name: name, metrics: metrics)
+        let queue = WorkQueue<ObjectKey>(name: name, baseDelay: retryBaseDelay, metrics: metrics)
         let context = Context(client: api.dynamic.client, store: store, logger: logger)
         await withTaskGroup(of: Void.self) { group in
             let store = self.store

@@ -95,7 +95,8 @@ struct ControllerTests {
             let failingAttempts = Mutex<[ContinuousClock.Instant]>([])
             var quiet = Logger(label: "test")
             quiet.logLevel = .critical
-            var controller = Controller(name: "test", api: maps, concurrency: 4, logger: quiet)
+            // A 100 ms first back-off makes its doubling larger than any scheduling noise.
+            var controller = Controller(name: "test", api: maps, concurrency: 4, retryBaseDelay: .milliseconds(100), logger: quiet)
             controller.owns(secrets)
             let store = controller.store
             let running = Task {
@@ -126,7 +127,8 @@ struct ControllerTests {
             try await eventually("broken to be retried with back-off") { failingAttempts.withLock { $0.count } >= 4 }
             let attempts = failingAttempts.withLock { $0 }
             let gaps = zip(attempts.dropFirst(), attempts).map { $0 - $1 }
-            #expect(gaps.last! > gaps.first!, "back-off grows: \(gaps)")
+            #expect(gaps[0] >= .milliseconds(100), "the first retry waits the base delay: \(gaps)")
+            #expect(gaps[2] >= .milliseconds(400), "the third waits four times as long: \(gaps)")
             for index in 0..<10 { _ = try await maps.patch("owner", .merge(["data": ["n": .string(String(index))]])) }
             try await eventually("the burst to be reconciled") { store.get(ObjectKey(namespace: "default", name: "owner"))?.data?["n"] == "9" }
             #expect(!recorder.overlapped, "a key was reconciled by two workers at once")
