@@ -63,13 +63,18 @@ public final class LocalCluster: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: self.bookmarkInterval)
+                    try? await Task.sleep(for: self.bookmarkInterval)
                     await self.api.emitBookmarks()
                 }
             }
-            defer { group.cancelAll() }
+            // Serve until cancelled; a listener that fails ends everything with its error.
             try await withTaskCancellationHandler {
-                try await group.next()
+                do {
+                    try await group.waitForAll()
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
             } onCancel: {
                 Task { await self.api.shutdown() }
             }
