@@ -108,8 +108,11 @@ public struct Controller<K: Resource>: Sendable {
                 for await event in primary {
                     store.apply(event)
                     switch event {
-                    case .initApply(let object), .apply(let object): await queue.add(ObjectKey(object))
-                    case .delete, .initStarted, .initDone: break
+                    case .apply(let object): await queue.add(ObjectKey(object))
+                    // A (re)list becomes visible in the store at its end; only then are its
+                    // objects queued, so no worker looks one up before it is there.
+                    case .initDone: for object in store.list() { await queue.add(ObjectKey(object)) }
+                    case .delete, .initStarted, .initApply: break
                     }
                 }
             }

@@ -18,10 +18,20 @@ public final class Store<K: Resource>: Sendable {
 
     private let state = Mutex(State())
     private let indexFunctions: [String: IndexFunction]
+    private let keepManagedFields: Bool
 
-    /// A store with named secondary indexes.
-    public init(indexes: [String: IndexFunction] = [:]) {
+    /// A store with named secondary indexes. Cached objects drop `metadata.managedFields`
+    /// (often the largest part of a small object, and of no use to a reconcile) unless kept.
+    public init(indexes: [String: IndexFunction] = [:], keepManagedFields: Bool = false) {
         indexFunctions = indexes
+        self.keepManagedFields = keepManagedFields
+    }
+
+    private func cached(_ object: K) -> K {
+        guard !keepManagedFields, object.metadata.managedFields != nil else { return object }
+        var copy = object
+        copy.metadata.managedFields = nil
+        return copy
     }
 
     /// Whether the initial list has been loaded.
@@ -45,7 +55,7 @@ public final class Store<K: Resource>: Sendable {
             case .initStarted:
                 state.pending = [:]
             case .initApply(let object):
-                state.pending?[ObjectKey(object)] = object
+                state.pending?[ObjectKey(object)] = cached(object)
             case .initDone:
                 let fresh = state.pending ?? [:]
                 state.pending = nil
@@ -56,8 +66,9 @@ public final class Store<K: Resource>: Sendable {
             case .apply(let object):
                 let key = ObjectKey(object)
                 if let old = state.objects[key] { unindex(old, key, from: &state) }
-                state.objects[key] = object
-                index(object, key, into: &state)
+                let stored = cached(object)
+                state.objects[key] = stored
+                index(stored, key, into: &state)
             case .delete(let object):
                 let key = ObjectKey(object)
                 if let old = state.objects.removeValue(forKey: key) { unindex(old, key, from: &state) }

@@ -86,6 +86,28 @@ struct ControllerTests {
         }
     }
 
+    @Test("objects that exist before the controller starts are all reconciled after the initial list")
+    func initialList() async throws {
+        try await Harness.with { harness in
+            let maps = Api<ConfigMap>(client: harness.client, namespace: "default")
+            for index in 0..<300 { _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "existing-\(index)"))) }
+            let recorder = Recorder()
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let controller = Controller(name: "initial", api: maps, concurrency: 4, logger: quiet)
+            let running = Task {
+                await controller.run { object, _ in
+                    recorder.begin(object.metadata.name ?? "")
+                    recorder.end(object.metadata.name ?? "")
+                    return .done
+                }
+            }
+            try await eventually("every existing object to be reconciled") { (0..<300).allSatisfy { recorder.calls("existing-\($0)") >= 1 } }
+            running.cancel()
+            await running.value
+        }
+    }
+
     @Test("reconcile runs per object, owned children wake their owner, requeue-after repeats, failures back off, one worker per key")
     func controller() async throws {
         try await Harness.with { harness in
