@@ -81,7 +81,10 @@ struct RuntimeBench {
         server.cancel()
     }
 
+    /// Resident memory after returning freed heap pages to the system, so the number reflects
+    /// live data rather than what the allocator keeps cached.
     static func residentBytes() -> Int {
+        _ = malloc_trim(0)
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return (Int(fields.count > 1 ? fields[1] : "0") ?? 0) * 4096
@@ -115,3 +118,7 @@ final class Tracker: Sendable {
     var pendingCount: Int { state.withLock { $0.sentAt.count } }
     var latencies: [Double] { state.withLock { $0.latencies } }
 }
+
+/// glibc's `malloc_trim`, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+func malloc_trim(_ pad: Int) -> Int32
