@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
         .library(name: "SextantModelRuntime", targets: ["SextantModelRuntime"]),
+        .library(name: "SextantServer", targets: ["SextantServer"]),
+        .executable(name: "sextant-server", targets: ["sextant-server"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
     ],
@@ -26,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Kubernetes machinery with no I/O: JSON values, object metadata, conditions,
@@ -107,6 +111,39 @@ let package = Package(
             name: "sextant-model-bench",
             dependencies: ["SextantModelRuntime"]
         ),
+        // The inference server: model loading (file/http/s3/pvc), the data plane, KServe V1 and
+        // Open Inference Protocol V2 routes, validation, metrics, drift, feedback, and the router.
+        .target(
+            name: "SextantServer",
+            dependencies: [
+                "SextantModelRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "sextant-server",
+            dependencies: [
+                "SextantServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A minimal Hummingbird JSON echo server, the baseline in hack/bench-server.
+        .executableTarget(
+            name: "sextant-echo-bench",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",
@@ -116,6 +153,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(
+            name: "SextantServerTests",
+            dependencies: [
+                "SextantServer", "SextantModelRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "KubeRuntimeTests",
             dependencies: [

@@ -140,3 +140,59 @@ struct LocalRuntimeTests {
         await cluster.stop()
     }
 }
+
+/// The Sextant server image as a local process: what the operator's InferenceServices become.
+@Suite("Local runtime runs sextant-server", .serialized)
+struct LocalRuntimeServerTests {
+    /// The built `sextant-server`, next to the test bundle or in .build.
+    static func serverExecutable() throws -> String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            bundle.appendingPathComponent("sextant-server"), bundle.deletingLastPathComponent().appendingPathComponent("sextant-server"),
+            Repository.url(".build/debug/sextant-server"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw TestError("sextant-server is not built (looked in \(candidates.map(\.path))); run swift build")
+        }
+        return found.path
+    }
+
+    @Test("a Deployment of the server image serves real predictions through its EndpointSlice")
+    func servesPredictions() async throws {
+        let image = LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: [try Self.serverExecutable(), "serve", "--port", "{port}", "--log-format", "text"])
+        let cluster = try await TestCluster.start(runnableImages: [image])
+        let namespace = try await cluster.namespace("runtime-server")
+        let model = Repository.url("Tests/Fixtures/onnx/tiny_classifier.onnx")
+        let digest = "sha256:dec40b88385efcc3df28e57044e13fbe8b7d625fb7f3aec3557439338cab988f"
+        _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/services", body: ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "tiny"], "spec": ["selector": ["app": "tiny"], "ports": [["name": "http", "port": 80]]]])
+        let deployment: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "tiny"],
+            "spec": [
+                "replicas": 1, "selector": ["matchLabels": ["app": "tiny"]],
+                "template": [
+                    "metadata": ["labels": ["app": "tiny"]],
+                    "spec": ["containers": [[
+                        "name": "server", "image": "ghcr.io/sextant-ml/sextant-server:0.1.0",
+                        "args": ["--model-uri", .string("file://\(model.path)"), "--model-name", "tiny", "--digest", .string(digest)],
+                        "readinessProbe": ["httpGet": ["path": "/v2/health/ready", "port": 8080]],
+                    ]]],
+                ],
+            ],
+        ]
+        #expect(try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: deployment).status == 201)
+        try await eventually(within: 60, "the server replica to be ready") {
+            try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/tiny").body["status"]?["readyReplicas"] == 1
+        }
+        var port: Int64?
+        try await eventually(within: 30, "the EndpointSlice") {
+            port = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?["ports"]?.arrayValue?.first?["port"]?.integerValue
+            return port != nil
+        }
+        let request: JSONValue = ["inputs": [["name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]]]]
+        let answer = try await TestHTTPClient(port: Int(port ?? 0)).request("POST", "/v2/models/tiny/infer", body: request)
+        #expect(answer.status == 200, "\(answer.text)")
+        let outputs = answer.body["outputs"]?.arrayValue ?? []
+        #expect(outputs.contains { $0["name"] == "label" }, "\(answer.text)")
+        await cluster.stop()
+    }
+}

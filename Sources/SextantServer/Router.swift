@@ -1,0 +1,370 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// A routing table: weighted variants, optional sticky assignment and shadow mirroring.
+public struct RoutingTable: Codable, Sendable, Equatable {
+    /// One variant.
+    public struct Route: Codable, Sendable, Equatable {
+        public var name: String
+        public var url: String
+        public var weight: Int
+    }
+
+    /// Mirroring of a share of the traffic to a URL whose answer is dropped.
+    public struct Shadow: Codable, Sendable, Equatable {
+        public var url: String
+        public var percent: Int?
+    }
+
+    public var routes: [Route]
+    /// Header (or cookie of the same name) whose value pins a client to a variant.
+    public var stickyHeader: String?
+    public var shadow: Shadow?
+
+    /// Decodes and validates a table.
+    public static func decode(_ data: Data) throws -> RoutingTable {
+        let table = try JSONDecoder().decode(RoutingTable.self, from: data)
+        guard !table.routes.isEmpty else { throw RouterError("routing table has no routes") }
+        for route in table.routes where route.weight < 0 { throw RouterError("route '\(route.name)' has a negative weight") }
+        guard table.routes.map(\.weight).reduce(0, +) > 0 else { throw RouterError("routing table weights sum to 0") }
+        guard Set(table.routes.map(\.name)).count == table.routes.count else { throw RouterError("route names must be unique") }
+        return table
+    }
+}
+
+/// A routing error.
+public struct RouterError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Smooth weighted round robin (nginx's): deterministic and exact over one cycle of
+/// `sum(weights)` picks, and interleaved (90/10 never sends 10 canary requests in a row).
+public struct SmoothWeightedRoundRobin: Sendable, Equatable {
+    public private(set) var weights: [Int]
+    private var current: [Int]
+
+    /// Creates a balancer.
+    public init(weights: [Int]) {
+        self.weights = weights
+        current = Array(repeating: 0, count: weights.count)
+    }
+
+    /// The index of the next variant.
+    public mutating func next() -> Int {
+        let total = weights.reduce(0, +)
+        var best = 0
+        for index in weights.indices {
+            current[index] += weights[index]
+            if current[index] > current[best] { best = index }
+        }
+        current[best] -= total
+        return best
+    }
+
+    /// A sticky pick: the same key always maps to the same variant (by weight share).
+    public static func sticky(key: String, weights: [Int]) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let total = weights.reduce(0, +)
+        var point = Int(hash % UInt64(max(total, 1)))
+        for (index, weight) in weights.enumerated() {
+            if point < weight { return index }
+            point -= weight
+        }
+        return weights.count - 1
+    }
+}
+
+/// `sextant-server route` settings.
+public struct RouterConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var tablePath: String
+    public var pollInterval: Duration = .milliseconds(500)
+    public var maxBodyBytes = 16 << 20
+    public var upstreamTimeout: Duration = .seconds(30)
+
+    public init(host: String = "127.0.0.1", port: Int, tablePath: String) {
+        self.host = host
+        self.port = port
+        self.tablePath = tablePath
+    }
+}
+
+/// Router state: the table, the balancer and per-variant statistics.
+public final class RouterState: Sendable {
+    struct VariantStats {
+        var requests = 0
+        var errors = 0
+        var latency = RollingWindow(capacity: 1000)
+    }
+
+    struct State {
+        var table: RoutingTable
+        var balancer: SmoothWeightedRoundRobin
+        var stats: [String: VariantStats] = [:]
+        var reloads = 0
+        var shadowSent = 0
+        var shadowFailed = 0
+        var shadowDropped = 0
+        var shadowCounter = 0
+    }
+
+    private let box: NIOLockedValueBox<State>
+    let metrics = ServerMetrics()
+
+    /// Creates the state with an initial table.
+    public init(table: RoutingTable) {
+        box = NIOLockedValueBox(State(table: table, balancer: SmoothWeightedRoundRobin(weights: table.routes.map(\.weight))))
+    }
+
+    /// The current table.
+    public var table: RoutingTable { box.withLockedValue { $0.table } }
+
+    /// Replaces the table; the balancer restarts when the routes change.
+    public func replace(_ table: RoutingTable) {
+        box.withLockedValue {
+            guard $0.table != table else { return }
+            $0.table = table
+            $0.balancer = SmoothWeightedRoundRobin(weights: table.routes.map(\.weight))
+            $0.reloads += 1
+        }
+    }
+
+    /// Picks a variant for a request, and whether to mirror it.
+    func pick(stickyKey: (String) -> String?) -> (route: RoutingTable.Route, shadow: String?) {
+        box.withLockedValue { state in
+            let routes = state.table.routes
+            let index: Int
+            if let header = state.table.stickyHeader, let key = stickyKey(header) {
+                index = SmoothWeightedRoundRobin.sticky(key: key, weights: routes.map(\.weight))
+            } else {
+                index = state.balancer.next()
+            }
+            var shadow: String?
+            if let mirror = state.table.shadow {
+                state.shadowCounter += 1
+                if state.shadowCounter % 100 < (mirror.percent ?? 100) || (mirror.percent ?? 100) >= 100 { shadow = mirror.url }
+            }
+            return (routes[index], shadow)
+        }
+    }
+
+    func record(variant: String, code: Int, seconds: Double) {
+        box.withLockedValue {
+            $0.stats[variant, default: VariantStats()].requests += 1
+            if code >= 500 || code == 0 { $0.stats[variant, default: VariantStats()].errors += 1 }
+            $0.stats[variant, default: VariantStats()].latency.add(seconds)
+        }
+        metrics.registry.makeCounter(
+            descriptor: ServerMetrics.descriptor("sextant_router_requests_total", "Routed requests by variant and upstream status code (0: upstream failed)."),
+            labels: [("variant", variant), ("code", String(code))]
+        ).increment()
+        metrics.registry.makeDurationHistogram(
+            descriptor: ServerMetrics.descriptor("sextant_router_request_duration_seconds", "Routed request latency by variant."),
+            labels: [("variant", variant)], buckets: ServerMetrics.latencyBuckets
+        ).record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
+    func shadowResult(_ result: String) {
+        box.withLockedValue {
+            switch result {
+            case "sent": $0.shadowSent += 1
+            case "dropped": $0.shadowDropped += 1
+            default: $0.shadowFailed += 1
+            }
+        }
+        metrics.registry.makeCounter(
+            descriptor: ServerMetrics.descriptor("sextant_router_shadow_total", "Shadow copies by result (sent, failed, dropped)."),
+            labels: [("result", result)]
+        ).increment()
+    }
+
+    /// JSON statistics per variant (`GET /stats`).
+    public func statsJSON() -> String {
+        box.withLockedValue { state in
+            var variants: [String] = []
+            for route in state.table.routes {
+                let stats = state.stats[route.name] ?? VariantStats()
+                func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "null" }
+                variants.append("{\"name\":\(TensorCodec.jsonString(route.name)),\"url\":\(TensorCodec.jsonString(route.url)),\"weight\":\(route.weight),\"requests\":\(stats.requests),\"errors\":\(stats.errors),\"latency\":{\"p50\":\(number(stats.latency.percentile(0.5))),\"p95\":\(number(stats.latency.percentile(0.95))),\"p99\":\(number(stats.latency.percentile(0.99))),\"unit\":\"seconds\"}}")
+            }
+            return "{\"variants\":[\(variants.joined(separator: ","))],\"reloads\":\(state.reloads),\"shadow\":{\"sent\":\(state.shadowSent),\"failed\":\(state.shadowFailed),\"dropped\":\(state.shadowDropped)}}"
+        }
+    }
+}
+
+/// Polls the table file's modification time and reloads it when it changes; a bad file keeps
+/// the previous table (logged).
+public struct TableWatcher: Service {
+    let path: String
+    let state: RouterState
+    let interval: Duration
+    let logger: Logger
+
+    public func run() async throws {
+        var lastStamp = Self.stamp(path)
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            if Task.isShuttingDownGracefully { return }
+            let stamp = Self.stamp(path)
+            guard stamp != lastStamp else { continue }
+            lastStamp = stamp
+            do {
+                let table = try RoutingTable.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+                state.replace(table)
+                logger.info("routing table reloaded", metadata: ["router.routes": "\(table.routes.map { "\($0.name)=\($0.weight)" })"])
+            } catch {
+                logger.error("routing table not reloaded; keeping the previous one", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    static func stamp(_ path: String) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let date = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        return "\(date)/\(size)"
+    }
+}
+
+typealias FieldName = HTTPFields.Element.Name
+
+/// A shadow copy of a request.
+public struct ShadowRequest: Sendable {
+    var url: String
+    var method: HTTPMethod
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+}
+
+/// Sends shadow copies from a bounded queue, so mirroring never delays or fails the real request.
+struct ShadowSender: Service {
+    let stream: AsyncStream<ShadowRequest>
+    let state: RouterState
+    let client: HTTPClient
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for await item in stream.cancelOnGracefulShutdown() {
+                group.addTask {
+                    var request = HTTPClientRequest(url: item.url)
+                    request.method = item.method
+                    request.headers = item.headers
+                    request.body = .bytes(item.body)
+                    do {
+                        let response = try await client.execute(request, timeout: .seconds(10))
+                        _ = try await response.body.collect(upTo: 16 << 20)
+                        state.shadowResult("sent")
+                    } catch {
+                        state.shadowResult("failed")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Builds the router application.
+public func buildRouterApplication(
+    configuration: RouterConfiguration, state: RouterState, shadowQueue: AsyncStream<ShadowRequest>.Continuation? = nil,
+    logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: state.metrics.render())))
+    }
+    router.get("/stats") { _, _ in jsonResponse(200, state.statsJSON()) }
+    let client = HTTPClient.shared
+    let proxy: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
+            return jsonError(413, "request body exceeds \(configuration.maxBodyBytes) bytes")
+        }
+        let (route, shadowURL) = state.pick { name in
+            if let value = request.headers[FieldName(name) ?? .accept], !value.isEmpty { return value }
+            for cookie in request.headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
+                let pair = cookie.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name { return String(pair[1]) }
+            }
+            return nil
+        }
+        var pathAndQuery = request.uri.path
+        if let query = request.uri.query { pathAndQuery += "?" + query }
+        var headers = HTTPHeaders()
+        for field in request.headers {
+            let lower = field.name.canonicalName
+            if ["host", "connection", "content-length", "transfer-encoding", "keep-alive", "upgrade", "te"].contains(lower) { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        headers.add(name: "x-sextant-variant", value: route.name)
+        let method = HTTPMethod(rawValue: request.method.rawValue)
+        if let shadowURL, let queue = shadowQueue {
+            let base = shadowURL.hasSuffix("/") ? String(shadowURL.dropLast()) : shadowURL
+            if case .dropped = queue.yield(ShadowRequest(url: base + pathAndQuery, method: method, headers: headers, body: body)) {
+                state.shadowResult("dropped")
+            }
+        }
+        let base = route.url.hasSuffix("/") ? String(route.url.dropLast()) : route.url
+        var upstream = HTTPClientRequest(url: base + pathAndQuery)
+        upstream.method = method
+        upstream.headers = headers
+        upstream.body = .bytes(body)
+        let start = ContinuousClock.now
+        func seconds() -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        do {
+            let response = try await client.execute(upstream, timeout: .seconds(configuration.upstreamTimeout.components.seconds))
+            let responseBody = try await response.body.collect(upTo: 64 << 20)
+            var fields = HTTPFields()
+            for (name, value) in response.headers {
+                let lower = name.lowercased()
+                if ["connection", "content-length", "transfer-encoding", "keep-alive"].contains(lower) { continue }
+                if let fieldName = FieldName(name) { fields.append(HTTPFields.Element(name: fieldName, value: value)) }
+            }
+            fields[FieldName("x-sextant-variant")!] = route.name
+            state.record(variant: route.name, code: Int(response.status.code), seconds: seconds())
+            return Response(status: .init(code: Int(response.status.code)), headers: fields, body: .init(byteBuffer: responseBody))
+        } catch {
+            state.record(variant: route.name, code: 0, seconds: seconds())
+            logger.warning("upstream failed", metadata: ["router.variant": "\(route.name)", "error": "\(error)"])
+            return jsonError(502, "upstream '\(route.name)' failed: \(error)", headers: [FieldName("x-sextant-variant")!: route.name])
+        }
+    }
+    for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
+        router.on("**", method: method, use: proxy)
+        router.on("/", method: method, use: proxy)
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sextant-router"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+}
+
+/// Runs `route` until SIGTERM/SIGINT.
+public func runRouter(
+    configuration: RouterConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws {
+    let table = try RoutingTable.decode(try Data(contentsOf: URL(fileURLWithPath: configuration.tablePath)))
+    let state = RouterState(table: table)
+    let (stream, continuation) = AsyncStream.makeStream(of: ShadowRequest.self, bufferingPolicy: .bufferingOldest(1000))
+    let app = buildRouterApplication(configuration: configuration, state: state, shadowQueue: continuation, logger: logger, onServerRunning: onServerRunning)
+    let watcher = TableWatcher(path: configuration.tablePath, state: state, interval: configuration.pollInterval, logger: logger)
+    let shadow = ShadowSender(stream: stream, state: state, client: HTTPClient.shared)
+    let group = ServiceGroup(configuration: .init(services: [app, watcher, shadow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}

@@ -1,0 +1,336 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// `sextant-server serve` settings.
+public struct ServeConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var modelURI: String
+    public var modelName: String
+    public var modelVersion = "1"
+    public var digest: String?
+    public var driftBaselineURI: String?
+    /// Inference requests handled at once; more get 503 with Retry-After.
+    public var maxConcurrency = 64
+    /// Seconds before an inference request is answered 504.
+    public var requestTimeout: Double = 30
+    /// Largest accepted request body.
+    public var maxBodyBytes = 16 << 20
+    public var allowNaN = false
+    public var pvcRoot: String?
+    public var driftWindow = 1000
+
+    /// Creates a configuration.
+    public init(modelURI: String, modelName: String) {
+        self.modelURI = modelURI
+        self.modelName = modelName
+    }
+}
+
+/// The server version reported by `GET /v2`.
+public let sextantServerVersion = "0.1.0"
+
+/// Limits inference concurrency: `tryAcquire` fails instead of queueing.
+final class ConcurrencyLimiter: Sendable {
+    private let inflight = NIOLockedValueBox(0)
+    let limit: Int
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func tryAcquire() -> Bool {
+        inflight.withLockedValue {
+            guard $0 < limit else { return false }
+            $0 += 1
+            return true
+        }
+    }
+
+    func release() { inflight.withLockedValue { $0 -= 1 } }
+    var current: Int { inflight.withLockedValue { $0 } }
+}
+
+/// Maps a request path to its bounded endpoint template (for metrics and logs).
+public func endpointTemplate(_ path: String) -> String {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    switch parts.count {
+    case 0: return "/"
+    case 1 where ["ready", "live", "metrics", "v2", "healthz", "stats"].contains(parts[0]): return "/" + parts[0]
+    default: break
+    }
+    if parts.first == "v2" {
+        if parts.count == 3, parts[1] == "health" { return "/v2/health/" + (["live", "ready"].contains(parts[2]) ? parts[2] : "other") }
+        if parts.count >= 3, parts[1] == "models" {
+            var rest = Array(parts.dropFirst(3))
+            var template = "/v2/models/{name}"
+            if rest.count >= 2, rest[0] == "versions" {
+                template += "/versions/{version}"
+                rest.removeFirst(2)
+            }
+            if rest.isEmpty { return template }
+            if rest.count == 1, ["ready", "infer", "feedback", "stats"].contains(rest[0]) { return template + "/" + rest[0] }
+        }
+    }
+    if parts.first == "v1", parts.count == 3, parts[1] == "models" {
+        return parts[2].hasSuffix(":predict") ? "/v1/models/{name}:predict" : "/v1/models/{name}"
+    }
+    return "unmatched"
+}
+
+/// Request logging and metrics for every route: one structured log line per request (method,
+/// endpoint, status, duration; never payloads), and request counters/histograms.
+struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let endpoint = endpointTemplate(request.uri.path)
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError {
+            response = jsonError(Int(error.status.code), error.body ?? error.status.reasonPhrase)
+        } catch {
+            response = jsonError(500, "\(error)")
+        }
+        let elapsed = ContinuousClock.now - start
+        metrics.request(endpoint: endpoint, code: Int(response.status.code), duration: elapsed)
+        var metadata: Logger.Metadata = [
+            "http.method": "\(request.method.rawValue)", "http.route": "\(endpoint)", "http.status": "\(response.status.code)",
+            "http.duration_ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+        ]
+        if let id = response.headers[.init("x-request-id")!] { metadata["request.id"] = "\(id)" }
+        logger.info("request", metadata: metadata)
+        return response
+    }
+}
+
+/// A JSON error response `{"error": message}`.
+public func jsonError(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> Response {
+    jsonResponse(status, "{\"error\":\(TensorCodec.jsonString(message))}", headers: headers)
+}
+
+/// A JSON response.
+public func jsonResponse(_ status: Int, _ json: String, headers: HTTPFields = [:]) -> Response {
+    var fields = headers
+    fields[.contentType] = "application/json"
+    return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: json)))
+}
+
+/// Builds the HTTP routes of the data plane: KServe V1, Open Inference Protocol V2, health,
+/// metrics, stats and feedback.
+public struct InferenceRoutes: Sendable {
+    let dataPlane: DataPlane
+    let configuration: ServeConfiguration
+    let limiter: ConcurrencyLimiter
+
+    /// Creates the route group.
+    public init(dataPlane: DataPlane, configuration: ServeConfiguration) {
+        self.dataPlane = dataPlane
+        self.configuration = configuration
+        limiter = ConcurrencyLimiter(limit: configuration.maxConcurrency)
+    }
+
+    /// Adds the routes to a router.
+    public func addRoutes(to router: Router<BasicRequestContext>) {
+        let plane = dataPlane
+        let name = configuration.modelName
+        router.get("/v2/health/live") { _, _ in jsonResponse(200, "{\"live\":true}") }
+        router.get("/live") { _, _ in jsonResponse(200, "{\"live\":true}") }
+        router.get("/v2/health/ready") { _, _ in readyResponse() }
+        router.get("/ready") { _, _ in readyResponse() }
+        router.get("/v2") { _, _ in
+            jsonResponse(200, "{\"name\":\"sextant-server\",\"version\":\"\(sextantServerVersion)\",\"extensions\":[\"sextant_stats\",\"sextant_feedback\"]}")
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: plane.metrics.render())))
+        }
+        router.get("/v1/models/{name}") { _, context in
+            let model = try context.parameters.require("name")
+            guard model == name else { return jsonError(404, "model '\(model)' is not served here") }
+            return jsonResponse(200, "{\"name\":\(TensorCodec.jsonString(name)),\"ready\":\(plane.readiness.ready)}")
+        }
+        router.post("/v1/models/{name}:predict") { request, context in
+            let model = try context.parameters.require("name")
+            return await limited(request) { body in
+                let (json, id) = try plane.predictV1(name: model, body: body)
+                return jsonResponse(200, json, headers: [.init("x-request-id")!: id])
+            }
+        }
+        for versioned in [false, true] {
+            let base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}"
+            router.get(RouterPath(base)) { _, context in
+                let model = try context.parameters.require("name")
+                return errorMapped { jsonResponse(200, try metadataJSON(try plane.model(named: model, version: context.parameters.get("version")))) }
+            }
+            router.get(RouterPath(base + "/ready")) { _, context in
+                let model = try context.parameters.require("name")
+                if model != name { return jsonError(404, "model '\(model)' is not served here") }
+                if let version = context.parameters.get("version"), version != configuration.modelVersion {
+                    return jsonError(404, "model '\(model)' has no version '\(version)'")
+                }
+                return readyResponse()
+            }
+            router.post(RouterPath(base + "/infer")) { request, context in
+                let model = try context.parameters.require("name")
+                let version = context.parameters.get("version")
+                let headerLength = request.headers[FieldName("Inference-Header-Content-Length")!].flatMap { Int($0) }
+                return await limited(request) { body in
+                    let json = try plane.inferV2(name: model, version: version, body: body, headerLength: headerLength)
+                    return jsonResponse(200, json)
+                }
+            }
+        }
+        router.post("/v2/models/{name}/feedback") { request, context in
+            let model = try context.parameters.require("name")
+            return await limited(request, inference: false) { body in jsonResponse(200, try plane.feedback(name: model, body: body)) }
+        }
+        router.get("/v2/models/{name}/stats") { _, context in
+            let model = try context.parameters.require("name")
+            guard model == name else { return jsonError(404, "model '\(model)' is not served here") }
+            let stats = plane.stats()
+            if let drift = stats.drift {
+                plane.metrics.drift(drift.features)
+                if let psi = drift.predictionPSI { plane.metrics.predictionDrift(psi) }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(stats)
+            return jsonResponse(200, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    func readyResponse() -> Response {
+        let (ready, reason) = dataPlane.readiness
+        if ready { return jsonResponse(200, "{\"ready\":true}") }
+        return jsonResponse(503, "{\"ready\":false,\"reason\":\(TensorCodec.jsonString(reason ?? "not ready"))}")
+    }
+
+    func metadataJSON(_ model: InferenceModel) throws -> String {
+        func tensors(_ list: [ValueSignatureView]) -> String {
+            "[" + list.map { "{\"name\":\(TensorCodec.jsonString($0.name)),\"datatype\":\"\($0.datatype)\",\"shape\":[\($0.shape.map(String.init).joined(separator: ","))]}" }
+                .joined(separator: ",") + "]"
+        }
+        let inputs = model.model.inputs.map { ValueSignatureView(name: $0.name, datatype: $0.elementType?.v2Name ?? "BYTES", shape: $0.shape ?? [-1]) }
+        let outputs = model.tensorOutputs.map { ValueSignatureView(name: $0.name, datatype: $0.elementType?.v2Name ?? "BYTES", shape: $0.shape ?? [-1]) }
+        return "{\"name\":\(TensorCodec.jsonString(model.name)),\"versions\":[\(TensorCodec.jsonString(model.version))],\"platform\":\"onnx\",\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
+    }
+
+    struct ValueSignatureView {
+        var name: String
+        var datatype: String
+        var shape: [Int]
+    }
+
+    func errorMapped(_ body: () throws -> Response) -> Response {
+        do { return try body() } catch let error as InferenceError {
+            return jsonError(error.status, error.message)
+        } catch {
+            return jsonError(500, "\(error)")
+        }
+    }
+
+    /// Runs a POST handler with bounded concurrency (503 + Retry-After when full), a body size
+    /// limit (413) and a timeout (504).
+    func limited(_ request: Request, inference: Bool = true, _ work: @escaping @Sendable (Data) throws -> Response) async -> Response {
+        guard limiter.tryAcquire() else {
+            dataPlane.metrics.rejected("overload")
+            return jsonError(503, "server is at its concurrency limit (\(limiter.limit)); retry later", headers: [.retryAfter: "1"])
+        }
+        dataPlane.metrics.inflight.set(to: Double(limiter.current))
+        let start = ContinuousClock.now
+        defer {
+            limiter.release()
+            dataPlane.metrics.inflight.set(to: Double(limiter.current))
+        }
+        let maxBytes = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            dataPlane.metrics.rejected("body_too_large")
+            return jsonError(413, "request body is \(length) bytes; the limit is \(maxBytes) (--max-body-bytes)")
+        }
+        let timeout = configuration.requestTimeout
+        let response: Response = await withTaskGroup(of: Response?.self) { group in
+            group.addTask {
+                let body: ByteBuffer
+                do { body = try await request.body.collect(upTo: maxBytes) } catch {
+                    if Task.isCancelled { return nil }
+                    return jsonError(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
+                }
+                do { return try work(Data(body.readableBytesView)) } catch let error as InferenceError {
+                    return jsonError(error.status, error.message)
+                } catch {
+                    return jsonError(500, "\(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? jsonError(504, "request timed out after \(timeout) s (--request-timeout)")
+        }
+        if response.status.code == 504 { dataPlane.metrics.rejected("timeout") }
+        if response.status.code == 413 { dataPlane.metrics.rejected("body_too_large") }
+        if inference {
+            let elapsed = ContinuousClock.now - start
+            dataPlane.recordInference(
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, failed: response.status.code >= 400)
+        }
+        return response
+    }
+}
+
+/// Builds the inference server application (tests build the same app on port 0).
+public func buildServerApplication(
+    configuration: ServeConfiguration, dataPlane: DataPlane, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.add(middleware: ObservabilityMiddleware(metrics: dataPlane.metrics, logger: logger))
+    InferenceRoutes(dataPlane: dataPlane, configuration: configuration).addRoutes(to: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sextant-server"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+}
+
+/// Loads the model once, then waits for shutdown (so the service group keeps running).
+public struct ModelLoaderService: Service {
+    let dataPlane: DataPlane
+    let configuration: ServeConfiguration
+    let fetcher: ModelFetcher
+
+    /// Creates the loader.
+    public init(dataPlane: DataPlane, configuration: ServeConfiguration, fetcher: ModelFetcher) {
+        self.dataPlane = dataPlane
+        self.configuration = configuration
+        self.fetcher = fetcher
+    }
+
+    public func run() async throws {
+        await dataPlane.load(modelURI: configuration.modelURI, digest: configuration.digest,
+                             baselineURI: configuration.driftBaselineURI, fetcher: fetcher)
+        try? await gracefulShutdown()
+    }
+}
+
+/// Runs `serve` until SIGTERM/SIGINT, draining in-flight requests.
+public func runInferenceServer(
+    configuration: ServeConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws {
+    let plane = DataPlane(
+        options: DataPlaneOptions(modelName: configuration.modelName, modelVersion: configuration.modelVersion,
+                                  allowNaN: configuration.allowNaN, driftWindow: configuration.driftWindow),
+        logger: logger)
+    let app = buildServerApplication(configuration: configuration, dataPlane: plane, logger: logger, onServerRunning: onServerRunning)
+    let loader = ModelLoaderService(dataPlane: plane, configuration: configuration,
+                                    fetcher: ModelFetcher(settings: .fromEnvironment(pvcRoot: configuration.pvcRoot)))
+    let group = ServiceGroup(configuration: .init(services: [app, loader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}

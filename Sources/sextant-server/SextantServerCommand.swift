@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SextantServer
+
+/// `sextant-server`: the Sextant inference server (`serve`) and traffic router (`route`).
+@main
+struct SextantServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sextant-server",
+        abstract: "Serves an ONNX model over KServe V1 / Open Inference Protocol V2, or routes traffic between variants.",
+        subcommands: [Serve.self, Route.self])
+}
+
+enum LogFormat: String, ExpressibleByArgument {
+    case json, text
+}
+
+func bootstrapLogging(_ format: LogFormat) {
+    LoggingSystem.bootstrap { label in
+        switch format {
+        case .json: return JSONLogHandler(label: label)
+        case .text: return StreamLogHandler.standardError(label: label)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a model and serve it.")
+
+    @Option(help: "Model location: file://, http(s)://, s3://bucket/key or pvc://claim/path.") var modelURI: String
+    @Option(help: "Served model name.") var modelName: String
+    @Option(help: "Served model version.") var modelVersion = "1"
+    @Option(help: "Expected sha256:<hex> digest of the model file.") var digest: String?
+    @Option(help: "Port (0 picks a free one).") var port = 8080
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Drift baseline JSON (same URI schemes as --model-uri).") var driftBaseline: String?
+    @Option(help: "Inference requests handled at once; more get 503 with Retry-After.") var maxConcurrency = 64
+    @Option(help: "Seconds before an inference request is answered 504.") var requestTimeout: Double = 30
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 16 << 20
+    @Option(help: "Directory where pvc:// claims are mounted (default $SEXTANT_PVC_ROOT or /mnt/pvc).") var pvcRoot: String?
+    @Option(help: "Rows kept in the drift window.") var driftWindow = 1000
+    @Flag(help: "Accept NaN and Infinity in float inputs.") var allowNaN = false
+    @Option(help: "Log format: json or text.") var logFormat: LogFormat = .json
+
+    func run() async throws {
+        bootstrapLogging(logFormat)
+        let logger = Logger(label: "sextant-server")
+        var configuration = ServeConfiguration(modelURI: modelURI, modelName: modelName)
+        configuration.modelVersion = modelVersion
+        configuration.digest = digest
+        configuration.port = port
+        configuration.host = host
+        configuration.driftBaselineURI = driftBaseline
+        configuration.maxConcurrency = maxConcurrency
+        configuration.requestTimeout = requestTimeout
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.pvcRoot = pvcRoot
+        configuration.driftWindow = driftWindow
+        configuration.allowNaN = allowNaN
+        try await runInferenceServer(configuration: configuration, logger: logger) { port in
+            logger.info("listening", metadata: ["http.port": "\(port)"])
+        }
+    }
+}
+
+struct Route: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Split traffic between model variants by weight.")
+
+    @Option(help: "Port (0 picks a free one).") var port = 8080
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Routing table JSON file (reloaded when it changes).") var table: String
+    @Option(help: "Log format: json or text.") var logFormat: LogFormat = .json
+
+    func run() async throws {
+        bootstrapLogging(logFormat)
+        let logger = Logger(label: "sextant-router")
+        try await runRouter(configuration: RouterConfiguration(host: host, port: port, tablePath: table), logger: logger) { port in
+            logger.info("listening", metadata: ["http.port": "\(port)"])
+        }
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what the SextantServerTests need beyond Swift: Python 3 with pip (on the machines
+# already), and these PyPI packages. Call from .ci/run before `swift test`.
+#   - moto[server], boto3: the s3:// loading test runs a real moto_server with IAM auth on.
+#   - tritonclient[http], numpy: the Triton/KServe client compatibility test.
+# The http:// loading test uses python3's built-in http.server.
+set -euo pipefail
+python3 -m pip install -q "moto[server]" boto3 "tritonclient[http]" numpy
