@@ -60,8 +60,10 @@ struct HelpersTests {
         try await ControllerTests.Harness.with { harness in
             let leases = Api<Lease>(client: harness.client, namespace: "default")
             let leaders = LeaderLog()
-            let electorA = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "a", leaseDuration: .seconds(2), renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(100))
-            let electorB = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "b", leaseDuration: .seconds(2), renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(100))
+            // A 10 s lease: only a renewal stalled for 10 s (not mere load) would let b in early;
+            // release and loss are detected at once, so the test stays fast.
+            let electorA = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "a", leaseDuration: .seconds(10), renewDeadline: .seconds(8), retryPeriod: .milliseconds(100))
+            let electorB = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "b", leaseDuration: .seconds(10), renewDeadline: .seconds(8), retryPeriod: .milliseconds(100))
             let first = Task { await electorA.run { @Sendable in leaders.append("a"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("a stopped") } }
             try await eventually("a to lead") { leaders.entries == ["a"] }
             let second = Task { await electorB.run { @Sendable in leaders.append("b"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("b stopped") } }

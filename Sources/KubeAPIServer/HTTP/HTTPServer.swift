@@ -89,9 +89,11 @@ public final class HTTPServer: Sendable {
                         peerUser.succeed(nil)
                     }
                     try channel.pipeline.syncOperations.addHandler(InputClosedHandler())
-                    // Without pipelining assistance the connection keeps reading while a response streams, so a
-                    // client that goes away (TLS close_notify, FIN) ends its watch at once.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    // Pipelining assistance pauses reads while a response is in flight; a TLS client
+                    // that leaves during a watch is then noticed when its close_notify times out
+                    // (5 s). Turning it off made connections fail under concurrent load, so the
+                    // short delay is the accepted cost.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                     return Connection(channel: asyncChannel, closed: channel.closeFuture, peerUser: peerUser.futureResult)
                 }
