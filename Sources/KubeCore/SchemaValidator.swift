@@ -158,12 +158,13 @@ public enum SchemaValidator {
     }
 }
 
-/// Compiled regular expressions for schema patterns, shared across validations.
-enum Patterns {
+/// Compiled regular expressions for schema patterns, shared across validations (and with the
+/// Swift validation of the API types, which uses the same patterns).
+public enum Patterns {
     private static let cache = Mutex<[String: NSRegularExpression]>([:])
 
     /// Whether `string` contains a match of the ECMA-262 style `pattern` (unanchored, as JSON Schema says).
-    static func matches(_ string: String, _ pattern: String) -> Bool {
+    public static func matches(_ string: String, _ pattern: String) -> Bool {
         guard let regex = compiled(pattern) else { return false }
         let range = NSRange(string.startIndex..., in: string)
         return regex.firstMatch(in: string, options: [], range: range) != nil

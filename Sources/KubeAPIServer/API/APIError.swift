@@ -80,13 +80,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         APIError(code: 405, reason: "MethodNotAllowed", message: message)
     }
 
-    /// 410 for a resource version older than the retained history.
+    /// 410 for a resource version or continue token older than the retained history.
     public static func expired(_ message: String) -> APIError {
-        APIError(code: 410, reason: "Expired", message: message)
-    }
-
-    /// 410 for a stale list continuation token.
-    public static func resourceExpired(_ message: String) -> APIError {
         APIError(code: 410, reason: "Expired", message: message)
     }
 

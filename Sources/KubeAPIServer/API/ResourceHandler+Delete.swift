@@ -72,9 +72,7 @@ extension ResourceHandler {
         var deleted: [JSONValue] = []
         for stored in page.items {
             let handler = ResourceHandler(server: server, type: type, namespace: type.namespaced ? stored.namespace : nil)
-            var single = request
-            single.body = request.body
-            if case .json(let status, let body, _) = try await handler.delete(stored.name, single), status < 300 {
+            if case .json(let status, let body, _) = try await handler.delete(stored.name, request), status < 300 {
                 deleted.append(body["kind"]?.stringValue == "Status" ? stored.object : body)
             }
         }

@@ -24,7 +24,7 @@ extension ResourceHandler {
         if let token = request.query["continue"], !token.isEmpty {
             let continuation = try ContinueToken(decoding: token)
             if continuation.revision < (await store.oldestResumableRevision) {
-                throw APIError.resourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+                throw APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
             }
             startKey = continuation.startKey
         }

@@ -4,7 +4,7 @@ import KubeCore
 extension ResourceHandler {
     /// POST: admission, then a store create that fails on a name clash.
     func create(_ request: APIRequest) async throws -> APIResponse {
-        guard type.namespaced == (namespace != nil) || !type.namespaced else {
+        guard !type.namespaced || namespace != nil else {
             throw APIError.methodNotAllowed("create is only possible in a namespace: POST to /.../namespaces/{namespace}/\(type.resource)")
         }
         let body = try request.bodyJSON()

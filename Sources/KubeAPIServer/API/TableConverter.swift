@@ -12,16 +12,12 @@ enum TableConverter {
         let cell: (JSONValue) -> JSONValue
     }
 
-    static func table(_ type: ResourceType, objects: [JSONValue], revision: Int64?, include: TableRequest.Include, withColumns: Bool = true) -> JSONValue {
+    static func table(_ type: ResourceType, objects: [JSONValue], revision: Int64?, include: TableRequest.Include) -> JSONValue {
         let columns = self.columns(for: type)
         var table: JSONValue = ["kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": revision.map { ["resourceVersion": .string(String($0))] } ?? [:]]
-        if withColumns {
-            table["columnDefinitions"] = .array(columns.map { column in
-                ["name": .string(column.name), "type": .string(column.type), "format": column.name == "Name" ? "name" : "", "description": .string(column.description), "priority": .integer(Int64(column.priority))]
-            })
-        } else {
-            table["columnDefinitions"] = nil
-        }
+        table["columnDefinitions"] = .array(columns.map { column in
+            ["name": .string(column.name), "type": .string(column.type), "format": column.name == "Name" ? "name" : "", "description": .string(column.description), "priority": .integer(Int64(column.priority))]
+        })
         table["rows"] = .array(objects.map { object in
             var row: JSONValue = ["cells": .array(columns.map { $0.cell(object) })]
             switch include {

@@ -140,6 +140,6 @@ struct GarbageCollector {
     }
 
     private func type(for key: ResourceKey) -> ResourceType? {
-        server.registry.all.first { $0.key == key }
+        server.registry.type(for: key)
     }
 }

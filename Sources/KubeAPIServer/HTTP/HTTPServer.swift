@@ -88,7 +88,6 @@ public final class HTTPServer: Sendable {
                     } else {
                         peerUser.succeed(nil)
                     }
-                    try channel.pipeline.syncOperations.addHandler(InputClosedHandler())
                     // Pipelining assistance pauses reads while a response is in flight; a TLS client
                     // that leaves during a watch is then noticed when its close_notify times out
                     // (5 s). Turning it off made connections fail under concurrent load, so the
@@ -258,20 +257,5 @@ private final class HandshakeObserver: ChannelInboundHandler, RemovableChannelHa
             peerUser.succeed(nil)
         }
         context.fireChannelInactive()
-    }
-}
-
-/// Closes a connection whose peer stopped sending (TLS close_notify or TCP FIN): an HTTP/1.1
-/// client that half-closes is gone, and an open watch must end at once, not when the peer's
-/// own shutdown timer fires.
-private final class InputClosedHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let channelEvent = event as? ChannelEvent, case .inputClosed = channelEvent {
-            context.close(promise: nil)
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -5,7 +5,7 @@ extension LocalRuntime {
     /// Keeps a Deployment's (or ReplicaSet's) pods at `spec.replicas` for the current pod
     /// template, surging new pods before removing pods of an older template, and writes its status.
     func reconcileWorkload(_ key: ResourceKey, namespace: String, name: String) async {
-        guard let type = server.registry.all.first(where: { $0.key == key }),
+        guard let type = server.registry.type(for: key),
             let stored = await store.get(type, namespace: namespace, name: name),
             stored.object["metadata"]?["deletionTimestamp"] == nil
         else { return }

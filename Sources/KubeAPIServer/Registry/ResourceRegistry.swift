@@ -13,6 +13,11 @@ final class ResourceRegistry: Sendable {
         all.first { $0.group == group && $0.version == version && $0.resource == resource }
     }
 
+    /// The served resource stored under `key` (any version).
+    func type(for key: ResourceKey) -> ResourceType? {
+        all.first { $0.key == key }
+    }
+
     /// The served versions of a group, preferred (first) version first.
     func versions(of group: String) -> [String] {
         var versions: [String] = []

@@ -27,9 +27,6 @@ public struct WatchEvent: Sendable {
         self.encodedObject = encodedObject
     }
 
-    /// `{"type": …, "object": …}`
-    public var json: JSONValue { ["type": .string(type.rawValue), "object": object] }
-
     /// The event as one line of a watch response, reusing the shared serialization if present.
     var line: [UInt8] {
         var bytes = Array(#"{"type":""#.utf8)
@@ -63,7 +60,4 @@ struct StoredObject: Sendable {
         guard let members = object["metadata"]?["labels"]?.objectValue else { return [:] }
         return members.compactMapValues(\.stringValue)
     }
-
-    /// `namespace/name`, the storage key within a collection; sorts like etcd keys.
-    var storageKey: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
 }

@@ -33,7 +33,7 @@ public enum NameRules {
     }
 
     static func matches(_ string: String, _ pattern: String) -> Bool {
-        string.range(of: pattern, options: .regularExpression) != nil
+        Patterns.matches(string, pattern)
     }
 }
 
