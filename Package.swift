@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "sextant-server", targets: ["sextant-server"]),
         .executable(name: "sextant-crdgen", targets: ["sextant-crdgen"]),
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
+        .library(name: "SextantOperator", targets: ["SextantOperator"]),
+        .executable(name: "sextant-operator", targets: ["sextant-operator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -144,6 +146,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The operator: reconcilers of Model, ModelVersion, InferenceService and RetrainPolicy,
+        // the rollout state machine, stage gates, retraining runs.
+        .target(
+            name: "SextantOperator",
+            dependencies: [
+                "KubeRuntime", "KubeClient", "KubeCore", "SextantAPI", "SextantServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sextant-operator",
+            dependencies: [
+                "SextantOperator", "KubeRuntime", "KubeClient", "KubeAPIServer", "SextantAPI", "KubeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",
@@ -153,6 +174,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(
+            name: "SextantOperatorTests",
+            dependencies: [
+                "SextantOperator", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(
             name: "SextantServerTests",
             dependencies: [

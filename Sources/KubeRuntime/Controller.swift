@@ -41,6 +41,11 @@ public struct Controller<K: Resource>: Sendable {
     let retryBaseDelay: Duration
     let metrics: RuntimeMetrics
     let logger: Logger
+    /// Where primary events come from: the controller's own watch, or a shared informer.
+    private let primaryEvents: @Sendable () -> any AsyncSequence<WatcherEvent<K>, Never> & Sendable
+    /// Whether this controller applies primary events to `store` itself (false when an
+    /// informer that owns the store already did).
+    private let appliesToStore: Bool
     private var triggers: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
 
     /// A controller for the objects `api` sees.
@@ -60,6 +65,51 @@ public struct Controller<K: Resource>: Sendable {
         self.metrics = metrics
         self.logger = logger
         store = Store(indexes: indexes)
+        let watcher = Watcher(api: api, metrics: metrics, logger: logger)
+        primaryEvents = { watcher }
+        appliesToStore = true
+    }
+
+    /// A controller whose primary objects come from a shared informer (which must be running):
+    /// the controller reads the informer's store and is woken by its events.
+    public init(
+        name: String, informer: Informer<K>, api: Api<K>, concurrency: Int = 2, resyncPeriod: Duration? = nil,
+        retryBaseDelay: Duration = .milliseconds(5), metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.controller")
+    ) {
+        self.name = name
+        self.api = api
+        self.resyncPeriod = resyncPeriod
+        self.retryBaseDelay = retryBaseDelay
+        self.concurrency = max(1, concurrency)
+        self.metrics = metrics
+        self.logger = logger
+        store = informer.store
+        primaryEvents = { informer.events() }
+        appliesToStore = false
+    }
+
+    /// Also reconcile the objects `mapper` names when an object in a shared informer changes.
+    public mutating func watches<Other: Resource>(_ informer: Informer<Other>, mapper: @escaping @Sendable (Other) -> [ObjectKey]) {
+        triggers.append { queue in
+            for await event in informer.events() {
+                switch event {
+                case .initApply(let object), .apply(let object), .delete(let object):
+                    for key in mapper(object) { await queue.add(key) }
+                case .initStarted, .initDone: continue
+                }
+            }
+        }
+    }
+
+    /// Also reconcile the controlling owner when an object in a shared informer changes.
+    public mutating func owns<Child: Resource>(_ informer: Informer<Child>) {
+        let kind = K.kind
+        let apiVersion = K.apiVersion
+        watches(informer) { child in
+            (child.metadata.ownerReferences ?? [])
+                .filter { $0.controller == true && $0.kind == kind && $0.apiVersion == apiVersion }
+                .map { ObjectKey(namespace: K.namespaced ? child.metadata.namespace : nil, name: $0.name) }
+        }
     }
 
     /// Also reconcile the owner when an object of `Child` it controls changes.
@@ -103,10 +153,11 @@ public struct Controller<K: Resource>: Sendable {
         let context = Context(client: api.dynamic.client, store: store, logger: logger)
         await withTaskGroup(of: Void.self) { group in
             let store = self.store
-            let primary = Watcher(api: api, metrics: metrics, logger: logger)
+            let primary = primaryEvents()
+            let appliesToStore = self.appliesToStore
             group.addTask {
                 for await event in primary {
-                    store.apply(event)
+                    if appliesToStore { store.apply(event) }
                     switch event {
                     case .apply(let object): await queue.add(ObjectKey(object))
                     // A (re)list becomes visible in the store at its end; only then are its

@@ -109,14 +109,7 @@ public struct ModelFetcher: Sendable {
         case .http(let url):
             data = try await get(url: url, headers: [:])
         case .s3(let bucket, let key):
-            let encodedKey = SigV4Signer.uriEncode(key, keepSlash: true)
-            let url: String
-            if let endpoint = settings.s3Endpoint {
-                let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-                url = "\(base)/\(SigV4Signer.uriEncode(bucket, keepSlash: false))/\(encodedKey)"  // path-style
-            } else {
-                url = "https://\(bucket).s3.\(settings.region).amazonaws.com/\(encodedKey)"
-            }
+            let url = s3URL(bucket: bucket, key: key)
             var headers: [String: String] = [:]
             if let credentials = settings.credentials, let parsed = URL(string: url) {
                 let signer = SigV4Signer(credentials: credentials, region: settings.region)
@@ -126,6 +119,16 @@ public struct ModelFetcher: Sendable {
         }
         if let digest { try Self.verify(data, digest: digest) }
         return data
+    }
+
+    /// The URL of an S3 object: path-style on a configured endpoint, virtual-hosted on AWS.
+    func s3URL(bucket: String, key: String) -> String {
+        let encodedKey = SigV4Signer.uriEncode(key, keepSlash: true)
+        if let endpoint = settings.s3Endpoint {
+            let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+            return "\(base)/\(SigV4Signer.uriEncode(bucket, keepSlash: false))/\(encodedKey)"
+        }
+        return "https://\(bucket).s3.\(settings.region).amazonaws.com/\(encodedKey)"
     }
 
     /// Checks `data` against `sha256:<hex>`.

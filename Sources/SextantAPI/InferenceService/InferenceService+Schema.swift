@@ -74,6 +74,7 @@ extension RolloutSpec {
                 "stepInterval": DurationString.schema("How long each step lasts before it is judged.").defaulted(to: "1m"),
                 "analysis": AnalysisSpec.schema,
                 "autoPromote": .boolean("Promote a canary that passes its last step without a person.").defaulted(to: true),
+                "progressDeadline": DurationString.schema("How long a new version may take to become ready before the rollout is rolled back.").defaulted(to: "10m"),
                 "shadow": .object(
                     "Mirror stable traffic to the new version before it takes live traffic; its answers are discarded.",
                     properties: [
@@ -231,6 +232,7 @@ extension InferenceServiceStatus {
                         "reason": .string("CamelCase cause."),
                         "message": .string("Details, e.g. which metric failed by how much."),
                         "time": .string("When it ended.", format: "date-time"),
+                        "modelVersionGeneration": .integer("The ModelVersion's generation when the rollout ended; a failed version is retried only after its spec changes.", minimum: 0, format: "int64"),
                     ]),
                 "conditions": ConditionSchema.list,
             ])

@@ -9,6 +9,7 @@ extension InferenceService {
         rollout.steps = rollout.steps ?? InferenceService.defaultSteps
         rollout.stepInterval = rollout.stepInterval ?? "1m"
         rollout.autoPromote = rollout.autoPromote ?? true
+        rollout.progressDeadline = rollout.progressDeadline ?? "10m"
         if var analysis = rollout.analysis {
             analysis.minRequestCount = analysis.minRequestCount ?? 50
             analysis.failureLimit = analysis.failureLimit ?? 2
@@ -80,6 +81,7 @@ extension RolloutSpec {
             }
         }
         errors += DurationString.check(stepInterval, path.child("stepInterval"), minimumSeconds: 1)
+        errors += DurationString.check(progressDeadline, path.child("progressDeadline"), minimumSeconds: 1)
         if let analysis { errors += analysis.validate(at: path.child("analysis")) }
         if let percent = shadow?.percent, !(0...100).contains(percent) {
             errors.append(FieldError(.invalid, path.child("shadow").child("percent"), "must be a percentage from 0 to 100", badValue: .integer(Int64(percent))))

@@ -70,11 +70,15 @@ public struct RolloutSpec: Codable, Sendable, Hashable {
     public var autoPromote: Bool?
     /// Mirror a share of stable traffic to the new version before it takes live traffic.
     public var shadow: ShadowSpec?
+    /// How long a new version may take to become ready (and a step to become healthy again)
+    /// before the rollout is rolled back. Default 10m.
+    public var progressDeadline: String?
 
     public init(
         strategy: RolloutStrategy? = nil, steps: [Int32]? = nil, stepInterval: String? = nil,
-        analysis: AnalysisSpec? = nil, autoPromote: Bool? = nil, shadow: ShadowSpec? = nil
+        analysis: AnalysisSpec? = nil, autoPromote: Bool? = nil, shadow: ShadowSpec? = nil, progressDeadline: String? = nil
     ) {
+        self.progressDeadline = progressDeadline
         self.strategy = strategy
         self.steps = steps
         self.stepInterval = stepInterval
@@ -374,8 +378,12 @@ public struct RolloutResult: Codable, Sendable, Hashable {
     public var reason: String
     public var message: String?
     public var time: KubeTime
+    /// The ModelVersion's `metadata.generation` when the rollout ended; a version that failed
+    /// is not tried again until its spec changes.
+    public var modelVersionGeneration: Int64?
 
-    public init(version: Int64, result: RolloutOutcome, reason: String, message: String? = nil, time: KubeTime) {
+    public init(version: Int64, result: RolloutOutcome, reason: String, message: String? = nil, time: KubeTime, modelVersionGeneration: Int64? = nil) {
+        self.modelVersionGeneration = modelVersionGeneration
         self.version = version
         self.result = result
         self.reason = reason

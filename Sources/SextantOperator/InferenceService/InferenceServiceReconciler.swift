@@ -1,0 +1,204 @@
+import Foundation
+import KubeClient
+import KubeCore
+import KubeRuntime
+import Logging
+import SextantAPI
+
+/// Reconciles an InferenceService: picks the version to serve, steps the rollout state machine,
+/// writes the per-version Deployments/Services/HPAs and the traffic split, removes what is
+/// stale, and writes status (only when it changed) and Events (only on transitions).
+public struct InferenceServiceReconciler: Sendable {
+    let caches: OperatorCaches
+    let configuration: OperatorConfiguration
+    let writer: ChildWriter
+    let events: EventRecorder
+    let logger: Logger
+    /// How long a retired version keeps running after the traffic left it, so requests in
+    /// flight through the old routing finish.
+    let retireDelay: Double = 3
+
+    public init(caches: OperatorCaches, configuration: OperatorConfiguration, client: KubernetesClient, events: EventRecorder, logger: Logger) {
+        self.caches = caches
+        self.configuration = configuration
+        self.writer = ChildWriter(client: client)
+        self.events = events
+        self.logger = logger
+    }
+
+    public func reconcile(_ object: InferenceService, _ context: Controller<InferenceService>.Context) async throws -> Action {
+        guard object.metadata.deletionTimestamp == nil else { return .done }  // children go with their owner
+        let service = object.withDefaults()
+        let name = service.metadata.name ?? ""
+        let namespace = service.metadata.namespace
+        let key = "\(namespace ?? "")/\(name)"
+        let versions = caches.versions(ofModel: service.spec.modelName, namespace: namespace)
+        let deployments = caches.deployments.store.byIndex(OperatorCaches.byInferenceService, key)
+        let pods = caches.pods.store.byIndex(OperatorCaches.byInferenceService, key)
+        let now = KubeTime.now()
+
+        var observed = RolloutObservation(
+            service: service, desired: Candidates.desiredVersion(for: service, among: versions),
+            health: VariantObserver.health(deployments: deployments, pods: pods), now: now)
+        if observed.service.status == nil { observed.service.status = object.status }
+        var plan = RolloutPlanner.plan(observed)
+
+        let objects = ServingObjects(service: service, configuration: configuration)
+        let byNumber = Dictionary(versions.map { ($0.spec.version, $0) }, uniquingKeysWith: { a, _ in a })
+        var requeue = plan.requeueAfter
+        do {
+            requeue = min(requeue, try await writeChildren(objects, status: plan.status, versions: byNumber, deployments: deployments, now: now))
+            plan.status.conditions?.set(Condition(type: InferenceServiceConditions.trafficReady, status: .true, reason: "Applied",
+                                                  message: "traffic split by \(service.spec.traffic?.provider?.rawValue ?? "Router")",
+                                                  observedGeneration: service.metadata.generation, lastTransitionTime: now))
+        } catch let failure as TrafficFailure {
+            var conditions = plan.status.conditions ?? []
+            conditions.set(Condition(type: InferenceServiceConditions.trafficReady, status: .false, reason: failure.reason, message: failure.message,
+                                     observedGeneration: service.metadata.generation, lastTransitionTime: now))
+            plan.status.conditions = conditions
+        }
+        plan.status.url = "http://\(name).\(namespace ?? "default").svc.cluster.local" + (objects.port == 80 ? "" : ":\(objects.port)")
+
+        if plan.status != object.status {
+            var updated = object
+            updated.status = plan.status
+            _ = try await Api<InferenceService>(client: context.client, namespace: namespace).updateStatus(updated)
+        }
+        for event in plan.events {
+            await events.record(object, type: event.warning ? .warning : .normal, reason: event.reason, message: event.message)
+        }
+        return requeue.map { .requeue(after: $0) } ?? .done
+    }
+
+    struct TrafficFailure: Error {
+        var reason: String
+        var message: String
+    }
+
+    /// Writes every child the planned status needs and deletes the stale ones. Returns when to
+    /// look again for a retirement that is waiting for traffic to drain.
+    private func writeChildren(
+        _ objects: ServingObjects, status: InferenceServiceStatus, versions: [Int64: ModelVersion], deployments: [Deployment], now: KubeTime
+    ) async throws -> Duration? {
+        let name = objects.name
+        let namespace = objects.namespace
+        let key = "\(namespace)/\(name)"
+        let cachedServices = caches.services.store.byIndex(OperatorCaches.byInferenceService, key)
+        let cachedAutoscalers = caches.autoscalers.store.byIndex(OperatorCaches.byInferenceService, key)
+        func cached<K: Resource>(_ list: [K], _ objectName: String) -> K? { list.first { $0.metadata.name == objectName } }
+
+        // 1. Versions that run, with their replica counts.
+        let replicas = objects.replicas(stable: status.stable, canary: status.canary)
+        for (number, count) in replicas {
+            guard let version = versions[number] else { continue }
+            let versionName = ServingNames.version(name, number)
+            try await writer.apply(objects.deployment(for: version, replicas: count), as: Deployment.self, cached: cached(deployments, versionName))
+            try await writer.apply(objects.versionService(number), as: Service.self, cached: cached(cachedServices, versionName))
+            if let autoscaler = objects.autoscaler(number) {
+                try await writer.apply(autoscaler, as: HorizontalPodAutoscaler.self, cached: cached(cachedAutoscalers, versionName))
+            }
+        }
+        // A rolled-back version stays, scaled to zero, for inspection until the next rollout.
+        var kept = Set(replicas.keys)
+        if let last = status.lastRollout, last.result != .promoted, status.canary == nil, !kept.contains(last.version),
+           let deployment = cached(deployments, ServingNames.version(name, last.version)) {
+            kept.insert(last.version)
+            if deployment.spec?["replicas"]?.integerValue != 0 {
+                try await writer.apply(
+                    ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(ServingNames.version(name, last.version)), "namespace": .string(namespace)],
+                     "spec": ["replicas": 0]],
+                    as: Deployment.self, cached: nil)
+            }
+        }
+
+        // 2. The traffic split.
+        let weighted = [status.stable, status.canary].compactMap { $0 }.filter { $0.weight > 0 }
+        var routedVersions = Set(weighted.map(\.version))
+        if let stable = status.stable {
+            try await writer.apply(objects.stableService(stableVersion: stable.version), as: Service.self, cached: cached(cachedServices, ServingNames.stable(name)))
+            switch objects.provider {
+            case .router:
+                let variants = weighted.map { variant in
+                    (variant.version, variant.weight, address(of: cached(cachedServices, ServingNames.version(name, variant.version)), name: ServingNames.version(name, variant.version), objects: objects))
+                }
+                let configMapName = ServingNames.router(name)
+                let cachedConfigMap = caches.configMaps.store.get(ObjectKey(namespace: namespace, name: configMapName))
+                try await writer.apply(objects.routerConfigMap(table: objects.routingTable(variants: variants)), as: ConfigMap.self, cached: cachedConfigMap)
+                let routerDeployment = cached(deployments, configMapName)
+                if routerDeployment == nil {
+                    for access in objects.routerAccess() {
+                        try await writer.apply(access, resource: Self.resource(of: access))
+                    }
+                }
+                try await writer.apply(objects.routerDeployment(), as: Deployment.self, cached: routerDeployment)
+                // Versions still named by the router's current table keep running.
+                if let table = cachedConfigMap?.data?["routes.json"] {
+                    for version in versions.keys where table.contains("\"v\(version)\"") { routedVersions.insert(version) }
+                }
+            case .gatewayAPI:
+                guard let route = objects.httpRoute(variants: weighted.map { ($0.version, $0.weight) }) else {
+                    throw TrafficFailure(reason: "GatewayNotConfigured", message: "spec.traffic.gatewayAPI.parentRefs is required for provider GatewayAPI")
+                }
+                do {
+                    try await writer.apply(route, resource: GroupVersionResource(group: "gateway.networking.k8s.io", version: "v1", resource: "httproutes"))
+                } catch KubernetesError.notFound {
+                    throw TrafficFailure(reason: "GatewayAPINotInstalled", message: "the HTTPRoute kind (gateway.networking.k8s.io/v1) is not served by this cluster; install the Gateway API CRDs or use provider Router")
+                }
+            case .replicaRatio:
+                break
+            }
+        }
+
+        // 3. Stale per-version objects: retired once no traffic can reach them.
+        var requeue: Duration?
+        let recentlyPromoted = status.lastRollout.map { $0.result == .promoted && now.date.timeIntervalSince($0.time.date) < retireDelay } ?? false
+        for deployment in deployments where deployment.metadata.labels?[OperatorLabels.appName] == "sextant-server" {
+            guard let number = deployment.metadata.labels?[OperatorLabels.version].flatMap({ Int64($0) }), !kept.contains(number) else { continue }
+            if routedVersions.contains(number) || recentlyPromoted {
+                requeue = .seconds(retireDelay)
+                continue
+            }
+            try await writer.delete(Deployment.self, namespace: namespace, name: ServingNames.version(name, number))
+            logger.info("retired version", metadata: ["k8s.object": "\(namespace)/\(name)", "sextant.version": "\(number)"])
+        }
+        let running = Set(replicas.keys)
+        for service in cachedServices {
+            guard let number = service.metadata.labels?[OperatorLabels.version].flatMap({ Int64($0) }), !running.contains(number), !routedVersions.contains(number) else { continue }
+            if recentlyPromoted { continue }
+            try await writer.delete(Service.self, namespace: namespace, name: service.metadata.name ?? "")
+        }
+        for autoscaler in cachedAutoscalers {
+            guard let number = autoscaler.metadata.labels?[OperatorLabels.version].flatMap({ Int64($0) }), !running.contains(number) else { continue }
+            try await writer.delete(HorizontalPodAutoscaler.self, namespace: namespace, name: autoscaler.metadata.name ?? "")
+        }
+        if objects.provider != .router, let router = cached(deployments, ServingNames.router(name)) {
+            try await writer.delete(Deployment.self, namespace: namespace, name: router.metadata.name ?? "")
+        }
+        return requeue
+    }
+
+    /// Where the router reaches a version: its Service's cluster IP (stable for the Service's
+    /// life, and what the local runtime's service proxy listens on), or its DNS name.
+    private func address(of service: Service?, name: String, objects: ServingObjects) -> String {
+        if let ip = service?.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" {
+            return "http://\(ip):\(objects.port)"
+        }
+        return "http://\(name).\(objects.namespace).svc.cluster.local:\(objects.port)"
+    }
+
+    static func resource(of object: JSONValue) -> GroupVersionResource {
+        switch object["kind"]?.stringValue {
+        case "ServiceAccount": GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
+        case "Role": GroupVersionResource(group: "rbac.authorization.k8s.io", version: "v1", resource: "roles")
+        default: GroupVersionResource(group: "rbac.authorization.k8s.io", version: "v1", resource: "rolebindings")
+        }
+    }
+}
+
+func min(_ a: Duration?, _ b: Duration?) -> Duration? {
+    switch (a, b) {
+    case (nil, let b): b
+    case (let a, nil): a
+    case (let a?, let b?): Swift.min(a, b)
+    }
+}
