@@ -156,10 +156,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Local mode: the API server with the local runtime, the CRDs, the operator and the examples.
+        .target(
+            name: "SextantLocal",
+            dependencies: [
+                "SextantOperator", "KubeAPIServer", "KubeRuntime", "KubeClient", "KubeCore", "SextantAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "sextant-operator",
             dependencies: [
-                "SextantOperator", "KubeRuntime", "KubeClient", "KubeAPIServer", "SextantAPI", "KubeCore",
+                "SextantOperator", "SextantLocal", "SextantServer", "KubeRuntime", "KubeClient", "KubeAPIServer", "SextantAPI", "KubeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -177,7 +185,7 @@ let package = Package(
         .testTarget(
             name: "SextantOperatorTests",
             dependencies: [
-                "SextantOperator", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
+                "SextantOperator", "SextantLocal", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
