@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "SextantServer",
             dependencies: [
-                "SextantModelRuntime", "KubeClient", "KubeRuntime", "KubeCore",
+                "SextantModelRuntime", "KubeClient", "KubeRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SextantServerTests",
             dependencies: [
-                "SextantServer", "SextantModelRuntime", "KubeAPIServer", "KubeClient", "KubeCore",
+                "SextantServer", "SextantModelRuntime", "KubeAPIServer", "KubeClient", "KubeRuntime", "KubeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

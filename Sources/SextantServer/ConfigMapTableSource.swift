@@ -171,7 +171,8 @@ struct ConfigMapTableTracker: Sendable {
             return error.description
         case DecodingError.dataCorrupted(let context):
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "\(context.debugDescription)\(underlying.map { " (\($0))" } ?? "")"
+            let summary = context.debugDescription.hasSuffix(".") ? String(context.debugDescription.dropLast()) : context.debugDescription
+            return "\(summary)\(underlying.map { " (\($0))" } ?? "")"
         case DecodingError.keyNotFound(let key, let context):
             return "missing \(path(context, key))"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):

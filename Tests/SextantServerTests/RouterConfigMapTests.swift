@@ -181,5 +181,9 @@ struct RoutingTableSourceTests {
         guard case .failure(let error) = ConfigMapTableTracker.table(in: map, key: "routes.json") else { Issue.record("expected a failure"); return }
         #expect(error.description == "key 'routes.json' is not a valid routing table: missing routes[0].url", "\(error)")
         #expect(!error.description.contains("\n"))
+        map.data = ["routes.json": "{bad"]
+        guard case .failure(let notJSON) = ConfigMapTableTracker.table(in: map, key: "routes.json") else { Issue.record("expected a failure"); return }
+        #expect(notJSON.description.hasPrefix("key 'routes.json' is not a valid routing table: The given data was not valid JSON"), "\(notJSON)")
+        #expect(!notJSON.description.hasSuffix("."), "\(notJSON)")
     }
 }
