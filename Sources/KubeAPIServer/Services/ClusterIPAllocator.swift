@@ -47,8 +47,9 @@ final class ClusterIPAllocator: Sendable {
             // Offsets 2 … size-2: skips the network address, the kubernetes Service's and the broadcast address.
             let usable = Int(range.size) - 3
             guard taken.count < usable else { return .failure(.full) }
+            // A random start, then the next free address (one exists: the range is not full).
             var offset = UInt32.random(in: 2...(range.size - 2))
-            for _ in 0..<usable where taken.contains(range.address(at: offset)) {
+            while taken.contains(range.address(at: offset)) {
                 offset = offset == range.size - 2 ? 2 : offset + 1
             }
             let address = range.address(at: offset)
