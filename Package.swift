@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "SextantServer",
             dependencies: [
-                "SextantModelRuntime",
+                "SextantModelRuntime", "KubeClient", "KubeRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "SextantServerTests",
             dependencies: [
-                "SextantServer", "SextantModelRuntime",
+                "SextantServer", "SextantModelRuntime", "KubeAPIServer", "KubeClient", "KubeRuntime", "KubeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

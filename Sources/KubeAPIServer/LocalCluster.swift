@@ -28,28 +28,58 @@ public final class LocalCluster: Sendable {
     /// The local runtime, when this cluster runs workloads as local processes.
     public let runtime: LocalRuntime?
 
+    /// A configuration this cluster cannot run with.
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Binds both listeners on 127.0.0.1 (port 0 picks a free port).
+    ///
+    /// - Parameter serviceClusterIPRange: where Service cluster IPs come from; by default
+    ///   `10.96.0.0/12`, or `127.96.0.0/16` with the local runtime, whose service proxy listens on
+    ///   the cluster IPs and therefore needs a loopback range.
+    ///
+    /// With the local runtime, the runtime directory also receives `kubeconfig` (the admin bearer
+    /// token over HTTPS), which every pod finds in `$KUBECONFIG`.
     public init(
         httpPort: Int = 0, httpsPort: Int = 0, minorVersion: Int = 33, historyLimit: Int = 100_000,
         bookmarkInterval: Duration = .seconds(60), adminToken: String? = nil, runtime: LocalRuntime.Configuration? = nil,
-        logger: Logger = Logger(label: "sextant.apiserver")
+        serviceClusterIPRange: ServiceCIDR? = nil, logger: Logger = Logger(label: "sextant.apiserver")
     ) async throws {
-        let api = await APIServer(historyLimit: historyLimit, minorVersion: minorVersion, logger: logger)
+        let range = serviceClusterIPRange ?? (runtime == nil ? .standard : .loopback)
+        if runtime != nil, !range.isLoopback {
+            throw ConfigurationError(description: "the local runtime listens on Service cluster IPs, so the service cluster IP range must be inside 127.0.0.0/8 (e.g. \(ServiceCIDR.loopback)), not \(range)")
+        }
+        let api = await APIServer(historyLimit: historyLimit, minorVersion: minorVersion, serviceClusterIPRange: range, logger: logger)
         let authority = try CertificateAuthority()
         let serving = try authority.serverCertificate()
         let token = adminToken ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let clientCertificate = try authority.clientCertificate(user: "admin")
         self.api = api
         self.authority = authority
         self.adminToken = token
-        self.clientCertificate = try authority.clientCertificate(user: "admin")
+        self.clientCertificate = clientCertificate
         self.bookmarkInterval = bookmarkInterval
         self.logger = logger
-        self.runtime = runtime.map { LocalRuntime(server: api, configuration: $0, logger: logger) }
-        self.http = try await HTTPServer(api: api, port: httpPort, logger: logger)
-        self.https = try await HTTPServer(
+        let http = try await HTTPServer(api: api, port: httpPort, logger: logger)
+        let https = try await HTTPServer(
             api: api, port: httpsPort,
             tls: .init(certificatePEM: serving.certificatePEM, privateKeyPEM: serving.privateKeyPEM, clientCAPEM: authority.root.certificatePEM),
             authentication: .init(tokens: [token: "admin"], required: true), logger: logger)
+        self.http = http
+        self.https = https
+        guard var runtime else {
+            self.runtime = nil
+            return
+        }
+        let podKubeconfig = LocalCluster.kubeconfig(.token, httpURL: "http://127.0.0.1:\(http.port)", httpsURL: "https://127.0.0.1:\(https.port)", authority: authority, token: token, clientCertificate: clientCertificate)
+        try FileManager.default.createDirectory(at: runtime.directory, withIntermediateDirectories: true)
+        let kubeconfigPath = runtime.directory.appendingPathComponent("kubeconfig").path
+        try podKubeconfig.write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
+        // As a kubelet does: the API server's address for in-cluster clients, plus the kubeconfig
+        // (no service-account token is mounted, so clients use the file). Container env wins.
+        runtime.podEnvironment.merge(["KUBECONFIG": kubeconfigPath, "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(https.port)]) { given, _ in given }
+        self.runtime = LocalRuntime(server: api, configuration: runtime, logger: logger)
     }
 
     /// Serves until cancelled, then closes every watch.
@@ -88,6 +118,13 @@ public final class LocalCluster: Sendable {
 
     /// A kubeconfig for this cluster, context `sextant-local`, namespace `default`.
     public func kubeconfig(_ credentials: Credentials = .certificate) -> String {
+        LocalCluster.kubeconfig(credentials, httpURL: httpURL, httpsURL: httpsURL, authority: authority, token: adminToken, clientCertificate: clientCertificate)
+    }
+
+    private static func kubeconfig(
+        _ credentials: Credentials, httpURL: String, httpsURL: String, authority: CertificateAuthority, token adminToken: String,
+        clientCertificate: CertificateAuthority.KeyPair
+    ) -> String {
         var cluster: JSONValue = ["server": .string(credentials == .insecure ? httpURL : httpsURL)]
         var user: JSONValue = [:]
         switch credentials {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import KubeClient
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -89,15 +90,37 @@ public struct SmoothWeightedRoundRobin: Sendable, Equatable {
 public struct RouterConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var tablePath: String
+    /// Where the routing table comes from.
+    public var tableSource: RoutingTableSource
+    /// How often a table file is checked for changes.
     public var pollInterval: Duration = .milliseconds(500)
     public var maxBodyBytes = 16 << 20
     public var upstreamTimeout: Duration = .seconds(30)
+    /// The API server connection for a ConfigMap table; wins over `kubeconfigPath`.
+    public var kubernetes: ClientConfiguration?
+    /// A kubeconfig to read (current context) for a ConfigMap table. With neither this nor
+    /// `kubernetes`, the connection is inferred: the pod's service account, else `$KUBECONFIG`
+    /// or `~/.kube/config`.
+    public var kubeconfigPath: String?
 
-    public init(host: String = "127.0.0.1", port: Int, tablePath: String) {
+    /// Settings for a table read from `source`.
+    public init(host: String = "127.0.0.1", port: Int, tableSource: RoutingTableSource) {
         self.host = host
         self.port = port
-        self.tablePath = tablePath
+        self.tableSource = tableSource
+    }
+
+    /// Settings for a table read from a JSON file.
+    public init(host: String = "127.0.0.1", port: Int, tablePath: String) {
+        self.init(host: host, port: port, tableSource: .file(path: tablePath))
+    }
+
+    /// The API server connection for a ConfigMap table: `kubernetes`, else `kubeconfigPath`,
+    /// else inferred.
+    public func resolvedClientConfiguration() throws -> ClientConfiguration {
+        if let kubernetes { return kubernetes }
+        if let kubeconfigPath { return try ClientConfiguration.kubeconfig(paths: [kubeconfigPath]) }
+        return try ClientConfiguration.infer()
     }
 }
 
@@ -110,7 +133,10 @@ public final class RouterState: Sendable {
     }
 
     struct State {
-        var table: RoutingTable
+        /// Nil until the first valid table arrives.
+        var table: RoutingTable?
+        /// Why there is no table yet (nil once there is one).
+        var waitingReason: String?
         var balancer: SmoothWeightedRoundRobin
         var stats: [String: VariantStats] = [:]
         var reloads = 0
@@ -128,31 +154,54 @@ public final class RouterState: Sendable {
         box = NIOLockedValueBox(State(table: table, balancer: SmoothWeightedRoundRobin(weights: table.routes.map(\.weight))))
     }
 
-    /// The current table.
-    public var table: RoutingTable { box.withLockedValue { $0.table } }
+    /// Creates the state with no table yet: not ready, and requests answered 503 with `reason`
+    /// until the first `replace`.
+    public init(waitingFor reason: String) {
+        box = NIOLockedValueBox(State(table: nil, waitingReason: reason, balancer: SmoothWeightedRoundRobin(weights: [])))
+    }
 
-    /// Replaces the table; the balancer restarts when the routes change.
-    public func replace(_ table: RoutingTable) {
+    /// The current table; nil until the first one arrives.
+    public var table: RoutingTable? { box.withLockedValue { $0.table } }
+
+    /// Whether a table is in place, and why not otherwise.
+    public var readiness: (ready: Bool, reason: String?) {
+        box.withLockedValue { ($0.table != nil, $0.waitingReason) }
+    }
+
+    /// Replaces the table atomically (requests in flight keep the route they picked); the
+    /// balancer restarts when the routes change. The first table is not counted as a reload.
+    /// Returns whether anything changed.
+    @discardableResult
+    public func replace(_ table: RoutingTable) -> Bool {
         box.withLockedValue {
-            guard $0.table != table else { return }
+            guard $0.table != table else { return false }
+            if $0.table != nil { $0.reloads += 1 }
             $0.table = table
+            $0.waitingReason = nil
             $0.balancer = SmoothWeightedRoundRobin(weights: table.routes.map(\.weight))
-            $0.reloads += 1
+            return true
         }
     }
 
-    /// Picks a variant for a request, and whether to mirror it.
-    func pick(stickyKey: (String) -> String?) -> (route: RoutingTable.Route, shadow: String?) {
+    /// Records why there is still no table (shown by `/ready` and in 503 answers); ignored once
+    /// a table is in place.
+    public func updateWaitingReason(_ reason: String) {
+        box.withLockedValue { if $0.table == nil { $0.waitingReason = reason } }
+    }
+
+    /// Picks a variant for a request, and whether to mirror it; nil while there is no table.
+    func pick(stickyKey: (String) -> String?) -> (route: RoutingTable.Route, shadow: String?)? {
         box.withLockedValue { state in
-            let routes = state.table.routes
+            guard let table = state.table else { return nil }
+            let routes = table.routes
             let index: Int
-            if let header = state.table.stickyHeader, let key = stickyKey(header) {
+            if let header = table.stickyHeader, let key = stickyKey(header) {
                 index = SmoothWeightedRoundRobin.sticky(key: key, weights: routes.map(\.weight))
             } else {
                 index = state.balancer.next()
             }
             var shadow: String?
-            if let mirror = state.table.shadow {
+            if let mirror = table.shadow {
                 state.shadowCounter += 1
                 if state.shadowCounter % 100 < (mirror.percent ?? 100) || (mirror.percent ?? 100) >= 100 { shadow = mirror.url }
             }
@@ -194,7 +243,7 @@ public final class RouterState: Sendable {
     public func statsJSON() -> String {
         box.withLockedValue { state in
             var variants: [String] = []
-            for route in state.table.routes {
+            for route in state.table?.routes ?? [] {
                 let stats = state.stats[route.name] ?? VariantStats()
                 func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "null" }
                 variants.append("{\"name\":\(TensorCodec.jsonString(route.name)),\"url\":\(TensorCodec.jsonString(route.url)),\"weight\":\(route.weight),\"requests\":\(stats.requests),\"errors\":\(stats.errors),\"latency\":{\"p50\":\(number(stats.latency.percentile(0.5))),\"p95\":\(number(stats.latency.percentile(0.95))),\"p99\":\(number(stats.latency.percentile(0.99))),\"unit\":\"seconds\"}}")
@@ -206,7 +255,7 @@ public final class RouterState: Sendable {
 
 /// Polls the table file's modification time and reloads it when it changes; a bad file keeps
 /// the previous table (logged).
-public struct TableWatcher: Service {
+public struct TableWatcher: ServiceLifecycle.Service {
     let path: String
     let state: RouterState
     let interval: Duration
@@ -249,7 +298,7 @@ public struct ShadowRequest: Sendable {
 }
 
 /// Sends shadow copies from a bounded queue, so mirroring never delays or fails the real request.
-struct ShadowSender: Service {
+struct ShadowSender: ServiceLifecycle.Service {
     let stream: AsyncStream<ShadowRequest>
     let state: RouterState
     let client: HTTPClient
@@ -286,13 +335,18 @@ public func buildRouterApplication(
                  body: .init(byteBuffer: ByteBuffer(string: state.metrics.render())))
     }
     router.get("/stats") { _, _ in jsonResponse(200, state.statsJSON()) }
+    router.get("/ready") { _, _ in
+        let (ready, reason) = state.readiness
+        if ready { return jsonResponse(200, "{\"ready\":true}") }
+        return jsonResponse(503, "{\"ready\":false,\"reason\":\(TensorCodec.jsonString(reason ?? "no routing table yet"))}")
+    }
     let client = HTTPClient.shared
     let proxy: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
             return jsonError(413, "request body exceeds \(configuration.maxBodyBytes) bytes")
         }
-        let (route, shadowURL) = state.pick { name in
+        let picked = state.pick { name in
             if let value = request.headers[FieldName(name) ?? .accept], !value.isEmpty { return value }
             for cookie in request.headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
                 let pair = cookie.split(separator: "=", maxSplits: 1)
@@ -300,6 +354,10 @@ public func buildRouterApplication(
             }
             return nil
         }
+        guard let picked else {
+            return jsonError(503, "no routing table yet: \(state.readiness.reason ?? "waiting for the first table")", headers: [.retryAfter: "1"])
+        }
+        let (route, shadowURL) = picked
         var pathAndQuery = request.uri.path
         if let query = request.uri.query { pathAndQuery += "?" + query }
         var headers = HTTPHeaders()
@@ -355,16 +413,39 @@ public func buildRouterApplication(
         logger: logger)
 }
 
-/// Runs `route` until SIGTERM/SIGINT.
+/// Runs `route` until SIGTERM/SIGINT (or until the task is cancelled). A table file must be
+/// valid at start; a ConfigMap table is awaited with the router up but not ready.
 public func runRouter(
     configuration: RouterConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
-    let table = try RoutingTable.decode(try Data(contentsOf: URL(fileURLWithPath: configuration.tablePath)))
-    let state = RouterState(table: table)
     let (stream, continuation) = AsyncStream.makeStream(of: ShadowRequest.self, bufferingPolicy: .bufferingOldest(1000))
-    let app = buildRouterApplication(configuration: configuration, state: state, shadowQueue: continuation, logger: logger, onServerRunning: onServerRunning)
-    let watcher = TableWatcher(path: configuration.tablePath, state: state, interval: configuration.pollInterval, logger: logger)
-    let shadow = ShadowSender(stream: stream, state: state, client: HTTPClient.shared)
-    let group = ServiceGroup(configuration: .init(services: [app, watcher, shadow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    switch configuration.tableSource {
+    case .file(let path):
+        let state = RouterState(table: try RoutingTable.decode(try Data(contentsOf: URL(fileURLWithPath: path))))
+        let watcher = TableWatcher(path: path, state: state, interval: configuration.pollInterval, logger: logger)
+        try await runRouterServices(configuration: configuration, state: state, source: watcher, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
+    case .configMap(let reference):
+        let client = try KubernetesClient(configuration: try configuration.resolvedClientConfiguration(), logger: logger)
+        let state = RouterState(waitingFor: "waiting for ConfigMap \(reference)")
+        let source = ConfigMapTableSource(client: client, reference: reference, state: state, logger: logger)
+        do {
+            try await runRouterServices(configuration: configuration, state: state, source: source, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
+
+/// The router's services (HTTP, table source, shadow sender) in one `ServiceGroup`.
+private func runRouterServices(
+    configuration: RouterConfiguration, state: RouterState, source: some ServiceLifecycle.Service,
+    shadow: (stream: AsyncStream<ShadowRequest>, queue: AsyncStream<ShadowRequest>.Continuation),
+    logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+) async throws {
+    let app = buildRouterApplication(configuration: configuration, state: state, shadowQueue: shadow.queue, logger: logger, onServerRunning: onServerRunning)
+    let sender = ShadowSender(stream: shadow.stream, state: state, client: HTTPClient.shared)
+    let group = ServiceGroup(configuration: .init(services: [app, source, sender], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }

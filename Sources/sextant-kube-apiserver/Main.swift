@@ -35,6 +35,9 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
+    @Option(help: "CIDR Service cluster IPs are allocated from (default 10.96.0.0/12, or 127.96.0.0/16 with --local-runtime, which needs a range inside 127.0.0.0/8).")
+    var serviceClusterIPRange: String?
+
     @Flag(help: "Run Deployments, ReplicaSets and Jobs as local processes (the local runtime).")
     var localRuntime = false
 
@@ -50,6 +53,9 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
         guard historyLimit > 0 else { throw ValidationError("--history-limit must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         _ = try runnableImages()
+        if let range = try serviceRange(), localRuntime, !range.isLoopback {
+            throw ValidationError("--service-cluster-ip-range must be inside 127.0.0.0/8 with --local-runtime (its service proxy listens on the cluster IPs), got \(range)")
+        }
         if !localRuntime && (!runnableImage.isEmpty || runtimeDirectory != nil) {
             throw ValidationError("--runnable-image and --runtime-directory need --local-runtime")
         }
@@ -67,6 +73,16 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
         }
     }
 
+    /// Parses `--service-cluster-ip-range`.
+    func serviceRange() throws -> ServiceCIDR? {
+        guard let serviceClusterIPRange else { return nil }
+        do {
+            return try ServiceCIDR(serviceClusterIPRange)
+        } catch {
+            throw ValidationError("--service-cluster-ip-range: \(error)")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "sextant.apiserver")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -78,7 +94,7 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
         }
         let cluster = try await LocalCluster(
             httpPort: httpPort, httpsPort: httpsPort, minorVersion: minorVersion, historyLimit: historyLimit,
-            bookmarkInterval: .seconds(bookmarkInterval), runtime: runtime, logger: logger)
+            bookmarkInterval: .seconds(bookmarkInterval), runtime: runtime, serviceClusterIPRange: try serviceRange(), logger: logger)
         if let kubeconfig {
             do {
                 try cluster.kubeconfig(credentials).write(toFile: kubeconfig, atomically: true, encoding: .utf8)

@@ -65,17 +65,35 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Route: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Split traffic between model variants by weight.")
+    static let configuration = CommandConfiguration(
+        abstract: "Split traffic between model variants by weight.",
+        discussion: """
+            The routing table comes from exactly one of --table (a JSON file, reloaded when it \
+            changes) or --table-configmap (a ConfigMap key, watched through the Kubernetes API). \
+            A bad table keeps the previous one. With --table-configmap the router is not ready \
+            (GET /ready answers 503) and answers requests 503 until the first valid table \
+            arrives; the API server is found through --kubeconfig, else the pod's service \
+            account, else $KUBECONFIG or ~/.kube/config. The router itself answers GET /ready, \
+            /stats and /metrics; everything else is proxied.
+            """)
 
     @Option(help: "Port (0 picks a free one).") var port = 8080
     @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Routing table JSON file (reloaded when it changes).") var table: String
+    @Option(help: ArgumentHelp("Routing table JSON file (reloaded when it changes).", valueName: "file")) var table: String?
+    @Option(help: ArgumentHelp("ConfigMap holding the routing table, watched through the Kubernetes API.", valueName: "namespace/name"))
+    var tableConfigmap: String?
+    @Option(help: ArgumentHelp("Key of the ConfigMap whose value is the routing table JSON.", valueName: "key")) var tableKey = ConfigMapTableReference.defaultKey
+    @Option(help: ArgumentHelp("Kubeconfig for --table-configmap (default: in-cluster, else $KUBECONFIG or ~/.kube/config).", valueName: "file"))
+    var kubeconfig: String?
     @Option(help: "Log format: json or text.") var logFormat: LogFormat = .json
 
     func run() async throws {
+        var configuration = RouterConfiguration(
+            host: host, port: port, tableSource: try RoutingTableSource.fromOptions(file: table, configMap: tableConfigmap, key: tableKey))
+        configuration.kubeconfigPath = kubeconfig
         bootstrapLogging(logFormat)
         let logger = Logger(label: "sextant-router")
-        try await runRouter(configuration: RouterConfiguration(host: host, port: port, tablePath: table), logger: logger) { port in
+        try await runRouter(configuration: configuration, logger: logger) { port in
             logger.info("listening", metadata: ["http.port": "\(port)"])
         }
     }

@@ -11,6 +11,8 @@ public final class APIServer: Sendable {
     let logger: Logger
     /// The Kubernetes minor version reported by `/version` (kubectl picks its version by it).
     let minorVersion: Int
+    /// Allocates Service cluster IPs from the service CIDR.
+    let clusterIPs: ClusterIPAllocator
     /// Where the local runtime keeps pod logs (`<namespace>/<pod>/container.log`), when it runs.
     private let podLogDirectory = Mutex<URL?>(nil)
 
@@ -23,8 +25,13 @@ public final class APIServer: Sendable {
     /// - Parameters:
     ///   - historyLimit: changes kept for watch resumption; older resource versions get 410.
     ///   - minorVersion: the Kubernetes 1.x minor version to report.
-    public init(historyLimit: Int = 100_000, minorVersion: Int = 33, logger: Logger = Logger(label: "sextant.apiserver")) async {
+    ///   - serviceClusterIPRange: where Service cluster IPs come from (`--service-cluster-ip-range`).
+    public init(
+        historyLimit: Int = 100_000, minorVersion: Int = 33, serviceClusterIPRange: ServiceCIDR = .standard,
+        logger: Logger = Logger(label: "sextant.apiserver")
+    ) async {
         self.store = ObjectStore(historyLimit: historyLimit)
+        self.clusterIPs = ClusterIPAllocator(range: serviceClusterIPRange)
         self.logger = logger
         self.minorVersion = minorVersion
         let now = KubeTime.now()
@@ -74,6 +81,17 @@ public final class APIServer: Sendable {
     /// Forgets the change history: watches resuming from older revisions get 410 Gone (for tests).
     public func compactHistory() async {
         await store.compact()
+    }
+
+    /// The range Service cluster IPs are allocated from.
+    public var serviceClusterIPRange: ServiceCIDR { clusterIPs.range }
+
+    /// Bookkeeping for an object that has left storage, whichever path removed it: a Service's
+    /// cluster IP goes back to the pool.
+    func objectRemoved(_ type: ResourceType, _ object: JSONValue) {
+        if type.key == BuiltinResources.services.key, let ip = ServiceClusterIPs.heldAddress(object) {
+            clusterIPs.release(ip)
+        }
     }
 
     /// Number of open watches.

@@ -35,6 +35,7 @@ extension ResourceHandler {
                 if request.isDryRun { return .ok(successStatus(old.object)) }
                 do {
                     try await store.remove(type, namespace: namespace, name: name, expectedRevision: old.revision)
+                    server.objectRemoved(type, old.object)
                 } catch .conflict {
                     continue
                 } catch {

@@ -24,11 +24,16 @@ extension ResourceHandler {
         if type.key == BuiltinResources.customResourceDefinitions.key {
             try checkCRDNames(admitted.object)
         }
+        var allocation = ServiceClusterIPs.Allocation()
+        if type.key == BuiltinResources.services.key {
+            (admitted.object, allocation) = try ServiceClusterIPs.admitCreate(admitted.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
+        }
         if request.isDryRun { return (admitted.object, admitted.warnings) }
         let stored: StoredObject
         do {
             stored = try await store.create(type, admitted.object)
         } catch {
+            if let ip = allocation.allocated { server.clusterIPs.release(ip) }
             throw translate(error, name: name)
         }
         return (try await afterWrite(stored), admitted.warnings)
@@ -77,12 +82,20 @@ extension ResourceHandler {
     /// Admits `input` as the new state of `old` and stores it, or removes the object when its
     /// last finalizer was removed during deletion.
     func write(_ input: JSONValue, over old: StoredObject, subresource: String?, request: APIRequest, operation: String) async throws -> (JSONValue, [String]) {
+        let isService = type.key == BuiltinResources.services.key && subresource != "status"
+        var input = subresource == "status" ? input : BuiltinDefaults.applyOnUpdate(input, type)
+        if isService { input = ServiceClusterIPs.carryOver(input, old: old.object) }
         var admitted = try admission.prepareForUpdate(input, old: old.object, status: subresource == "status", fieldValidation: try fieldValidation(request))
         let name = old.name
+        var allocation = ServiceClusterIPs.Allocation()
+        if isService {
+            (admitted.object, allocation) = try ServiceClusterIPs.admitUpdate(admitted.object, old: old.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
+        }
         let isDeleting = admitted.object["metadata"]?["deletionTimestamp"] != nil
         let finalizers = admitted.object["metadata"]?["finalizers"]?.arrayValue ?? []
         if !(isDeleting && finalizers.isEmpty), admitted.object.withoutVolatileMetadata == old.object.withoutVolatileMetadata {
             // A no-op write changes nothing, not even the resourceVersion.
+            if let ip = allocation.allocated { server.clusterIPs.release(ip) }
             return (old.object, admitted.warnings)
         }
         if operation != "Apply" {
@@ -92,8 +105,11 @@ extension ResourceHandler {
         if isDeleting && finalizers.isEmpty {
             do {
                 let removed = try await store.remove(type, namespace: old.namespace, name: name, expectedRevision: old.revision)
+                if let ip = allocation.allocated { server.clusterIPs.release(ip) }
+                server.objectRemoved(type, old.object)
                 return (removed.object, admitted.warnings)
             } catch {
+                if let ip = allocation.allocated { server.clusterIPs.release(ip) }
                 throw translate(error, name: name)
             }
         }
@@ -101,8 +117,10 @@ extension ResourceHandler {
         do {
             stored = try await store.replace(type, admitted.object, expectedRevision: old.revision)
         } catch {
+            if let ip = allocation.allocated { server.clusterIPs.release(ip) }
             throw translate(error, name: name)
         }
+        if let ip = allocation.released { server.clusterIPs.release(ip) }
         return (try await afterWrite(stored), admitted.warnings)
     }
 

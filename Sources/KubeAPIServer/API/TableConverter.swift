@@ -123,6 +123,39 @@ enum TableConverter {
             ]
         case ("apiextensions.k8s.io", "customresourcedefinitions"):
             return [nameColumn, Column(name: "Created At", type: "date", description: "", priority: 0) { $0["metadata"]?["creationTimestamp"] ?? "" }]
+        case ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"):
+            return [nameColumn, Column(name: "Created At", type: "date", description: "", priority: 0) { $0["metadata"]?["creationTimestamp"] ?? "" }]
+        case ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"):
+            func subjects(_ kind: String) -> (JSONValue) -> String {
+                { binding in
+                    (binding["subjects"]?.arrayValue ?? []).filter { $0["kind"]?.stringValue == kind }.map { subject in
+                        let name = subject["name"]?.stringValue ?? ""
+                        return kind == "ServiceAccount" ? "\(subject["namespace"]?.stringValue ?? "")/\(name)" : name
+                    }.joined(separator: ", ")
+                }
+            }
+            return [
+                nameColumn, string("Role") { "\($0["roleRef"]?["kind"]?.stringValue ?? "")/\($0["roleRef"]?["name"]?.stringValue ?? "")" }, ageColumn,
+                string("Users", priority: 1, subjects("User")), string("Groups", priority: 1, subjects("Group")),
+                string("ServiceAccounts", priority: 1, subjects("ServiceAccount")),
+            ]
+        case ("policy", "poddisruptionbudgets"):
+            return [
+                nameColumn,
+                string("Min Available") { $0.value(at: ["spec", "minAvailable"]).map { $0.stringValue ?? $0.jsonString() } ?? "N/A" },
+                string("Max Unavailable") { $0.value(at: ["spec", "maxUnavailable"]).map { $0.stringValue ?? $0.jsonString() } ?? "N/A" },
+                integer("Allowed Disruptions", ["status", "disruptionsAllowed"]),
+                ageColumn,
+            ]
+        case ("networking.k8s.io", "networkpolicies"):
+            return [
+                nameColumn,
+                string("Pod-Selector") { policy in
+                    let labels = (policy.value(at: ["spec", "podSelector", "matchLabels"])?.objectValue ?? [:]).sorted { $0.key < $1.key }
+                    return labels.isEmpty ? "<none>" : labels.map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")
+                },
+                ageColumn,
+            ]
         case ("coordination.k8s.io", "leases"):
             return [nameColumn, string("Holder") { $0.value(at: ["spec", "holderIdentity"])?.stringValue ?? "" }, ageColumn]
         default:

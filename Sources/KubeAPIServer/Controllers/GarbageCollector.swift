@@ -112,7 +112,9 @@ struct GarbageCollector {
         object["metadata"]?["finalizers"] = remaining.isEmpty ? nil : .array(remaining)
         let namespaceHeld = type.key == BuiltinResources.namespaces.key && object.value(at: ["spec", "finalizers"])?.arrayValue?.isEmpty == false
         if remaining.isEmpty && !namespaceHeld {
-            _ = try? await store.remove(type, namespace: current.namespace, name: current.name, expectedRevision: current.revision)
+            if (try? await store.remove(type, namespace: current.namespace, name: current.name, expectedRevision: current.revision)) != nil {
+                server.objectRemoved(type, current.object)
+            }
         } else {
             _ = try? await store.replace(type, object, expectedRevision: current.revision)
         }

@@ -10,7 +10,11 @@ import Logging
 /// - Jobs get one pod at a time; the container's command runs locally when it is runnable here
 ///   (an executable on this machine, or a configured image), and the Job reports completion,
 ///   failure (after `backoffLimit` retries) and the termination message.
-/// - Services get one EndpointSlice per ready pod, with the pod's local port.
+/// - Services get one EndpointSlice per ready pod, with the pod's local port, and a service
+///   proxy (`ServiceProxy`) listening on their cluster IP (from 127.96.0.0/16) relays TCP
+///   connections to the ready pods, round robin.
+/// - Every pod's process gets `KUBECONFIG` and `KUBERNETES_SERVICE_HOST`/`_PORT`
+///   (`Configuration.podEnvironment`), so in-cluster clients reach the API server.
 /// - Everything else is reported honestly: a pod whose image cannot run here stays Pending with
 ///   a container waiting in reason `ImageNotRunnable` and a message saying why.
 ///
@@ -41,12 +45,19 @@ public actor LocalRuntime {
         /// First delay before restarting a crashed container; doubles up to `maxRestartDelay`.
         public var restartDelay: Duration
         public var maxRestartDelay: Duration
+        /// Variables every pod's process gets before its container's own `env` (which wins):
+        /// `LocalCluster` puts `KUBECONFIG`, `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` here.
+        public var podEnvironment: [String: String]
 
-        public init(runnableImages: [RunnableImage] = [], directory: URL, restartDelay: Duration = .milliseconds(200), maxRestartDelay: Duration = .seconds(10)) {
+        public init(
+            runnableImages: [RunnableImage] = [], directory: URL, restartDelay: Duration = .milliseconds(200), maxRestartDelay: Duration = .seconds(10),
+            podEnvironment: [String: String] = [:]
+        ) {
             self.runnableImages = runnableImages
             self.directory = directory
             self.restartDelay = restartDelay
             self.maxRestartDelay = maxRestartDelay
+            self.podEnvironment = podEnvironment
         }
     }
 
@@ -60,11 +71,14 @@ public actor LocalRuntime {
     var supervisors: [String: Task<Void, Never>] = [:]
     /// The local port of each running pod, by `namespace/name`.
     var ports: [String: Int] = [:]
+    /// Listens on Services' cluster IPs and relays to their ready pods.
+    nonisolated let proxy: ServiceProxy
 
     public init(server: APIServer, configuration: Configuration, logger: Logger) {
         self.server = server
         self.configuration = configuration
         self.logger = logger
+        self.proxy = ServiceProxy(logger: logger)
     }
 
     var store: ObjectStore { server.store }
@@ -84,6 +98,7 @@ public actor LocalRuntime {
     }
 
     private func stopAll() async {
+        await proxy.stop()
         let running = supervisors
         supervisors.removeAll()
         for (_, task) in running { task.cancel() }

@@ -104,6 +104,7 @@ struct PodSupervisor: Sendable {
 
     private func environment(port: Int?) -> [String: String] {
         var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/tmp"]
+        environment.merge(runtime.configuration.podEnvironment) { _, cluster in cluster }
         for variable in container["env"]?.arrayValue ?? [] {
             if let key = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[key] = value }
         }

@@ -114,7 +114,10 @@ struct Admission {
             admitted.object["metadata"]?["generation"] = .integer(generation + 1)
         }
         try validateMetadata(admitted.object, creating: false)
-        if !status { try BuiltinValidation.validate(admitted.object, type) }
+        if !status {
+            try BuiltinValidation.validate(admitted.object, type)
+            try BuiltinValidation.validateUpdate(admitted.object, old: old, type)
+        }
         admitted.object = stampTypeMeta(admitted.object)
         return admitted
     }

@@ -3,6 +3,15 @@ import KubeCore
 /// Defaults the real server's strategies apply to built-in kinds on create, where controllers
 /// or kubectl rely on them.
 enum BuiltinDefaults {
+    /// The defaults that are also applied to every update (the real server defaults on every
+    /// decode); only kinds whose defaults cannot undo state a controller wrote.
+    static func applyOnUpdate(_ object: JSONValue, _ type: ResourceType) -> JSONValue {
+        switch (type.group, type.resource) {
+        case ("", "services"), ("networking.k8s.io", "networkpolicies"): apply(object, type)
+        default: object
+        }
+    }
+
     static func apply(_ object: JSONValue, _ type: ResourceType) -> JSONValue {
         var object = object
         switch (type.group, type.resource) {
@@ -40,10 +49,35 @@ enum BuiltinDefaults {
             if !ports.isEmpty { object = JSONValue.setting(object, ["spec", "ports"], to: .array(ports)) }
         case ("", "secrets"):
             object = defaultValue(object, ["type"], "Opaque")
+        case ("policy", "poddisruptionbudgets"):
+            // The disruption controller's counters start at zero (they are not omitempty).
+            object["status"] = ["currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0]
+        case ("networking.k8s.io", "networkpolicies"):
+            object = defaultNetworkPolicy(object)
         default:
             break
         }
         return object
+    }
+
+    /// `policyTypes` (Ingress always, Egress when egress rules exist) and TCP for rule ports.
+    private static func defaultNetworkPolicy(_ object: JSONValue) -> JSONValue {
+        guard object["spec"]?.objectValue != nil else { return object }
+        var result = object
+        for direction in ["ingress", "egress"] {
+            guard var rules = result.value(at: ["spec", direction])?.arrayValue else { continue }
+            for index in rules.indices {
+                guard var ports = rules[index]["ports"]?.arrayValue else { continue }
+                for portIndex in ports.indices where ports[portIndex]["protocol"] == nil { ports[portIndex]["protocol"] = "TCP" }
+                rules[index]["ports"] = .array(ports)
+            }
+            result = JSONValue.setting(result, ["spec", direction], to: .array(rules))
+        }
+        if (result.value(at: ["spec", "policyTypes"])?.arrayValue ?? []).isEmpty {
+            let egress = !(result.value(at: ["spec", "egress"])?.arrayValue ?? []).isEmpty
+            result = JSONValue.setting(result, ["spec", "policyTypes"], to: egress ? ["Ingress", "Egress"] : ["Ingress"])
+        }
+        return result
     }
 
     private static func defaultValue(_ object: JSONValue, _ path: [String], _ value: JSONValue) -> JSONValue {

@@ -23,10 +23,50 @@ enum BuiltinValidation {
             errors += containers(object["spec"], at: FieldPath("spec"))
         case ("apiextensions.k8s.io", "customresourcedefinitions"):
             errors += CustomResourceDefinitions.validate(object)
+        case ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"):
+            errors += roleBinding(object, clusterScoped: type.resource == "clusterrolebindings")
+        case ("policy", "poddisruptionbudgets"):
+            if let spec = object["spec"], spec["minAvailable"] != nil, spec["maxUnavailable"] != nil {
+                errors.append(FieldError(.invalid, "spec", "minAvailable and maxUnavailable cannot be both set", badValue: spec))
+            }
         default:
             break
         }
         if !errors.isEmpty { throw APIError.invalid(type, name: name, errors: errors) }
+    }
+
+    /// The checks of an update that compare with the stored object (immutable fields).
+    static func validateUpdate(_ object: JSONValue, old: JSONValue, _ type: ResourceType) throws {
+        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        if type.group == "rbac.authorization.k8s.io", type.resource.hasSuffix("rolebindings"), object["roleRef"] != old["roleRef"] {
+            throw APIError.invalid(type, name: name, errors: [FieldError(.invalid, "roleRef", "cannot change roleRef", badValue: object["roleRef"] ?? .null)])
+        }
+    }
+
+    private static func roleBinding(_ object: JSONValue, clusterScoped: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        let kinds = clusterScoped ? ["ClusterRole"] : ["Role", "ClusterRole"]
+        let kind = object["roleRef"]?["kind"]?.stringValue ?? ""
+        if object["roleRef"]?["apiGroup"]?.stringValue != "rbac.authorization.k8s.io" {
+            errors.append(FieldError(.notSupported, "roleRef.apiGroup", "supported values: \"rbac.authorization.k8s.io\"", badValue: object["roleRef"]?["apiGroup"] ?? ""))
+        }
+        if !kinds.contains(kind) {
+            errors.append(FieldError(.notSupported, "roleRef.kind", "supported values: " + kinds.map { "\"\($0)\"" }.joined(separator: ", "), badValue: .string(kind)))
+        }
+        if (object["roleRef"]?["name"]?.stringValue ?? "").isEmpty {
+            errors.append(FieldError(.required, "roleRef.name", ""))
+        }
+        for (index, subject) in (object["subjects"]?.arrayValue ?? []).enumerated() {
+            let path = FieldPath("subjects").index(index)
+            if (subject["name"]?.stringValue ?? "").isEmpty { errors.append(FieldError(.required, path.child("name"), "")) }
+            let subjectKind = subject["kind"]?.stringValue ?? ""
+            if !["ServiceAccount", "User", "Group"].contains(subjectKind) {
+                errors.append(FieldError(.notSupported, path.child("kind"), "supported values: \"ServiceAccount\", \"User\", \"Group\"", badValue: .string(subjectKind)))
+            } else if subjectKind == "ServiceAccount", (subject["namespace"]?.stringValue ?? "").isEmpty, clusterScoped {
+                errors.append(FieldError(.required, path.child("namespace"), ""))
+            }
+        }
+        return errors
     }
 
     private static func containers(_ podSpec: JSONValue?, at path: FieldPath) -> [FieldError] {

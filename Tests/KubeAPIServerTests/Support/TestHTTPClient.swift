@@ -8,6 +8,8 @@ import NIOPosix
 /// JSON bodies, and watch streams read line by line as they arrive.
 struct TestHTTPClient: Sendable {
     let port: Int
+    /// The address to connect to (a Service's cluster IP in service proxy tests).
+    var host = "127.0.0.1"
 
     struct Response: Sendable {
         let status: Int
@@ -120,7 +122,7 @@ struct TestHTTPClient: Sendable {
 
     private func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
+            .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
@@ -133,7 +135,7 @@ struct TestHTTPClient: Sendable {
         _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
     ) async throws {
         var httpHeaders = HTTPHeaders()
-        httpHeaders.add(name: "Host", value: "127.0.0.1:\(port)")
+        httpHeaders.add(name: "Host", value: "\(host):\(port)")
         httpHeaders.add(name: "User-Agent", value: "sextant-tests/1.0")
         httpHeaders.add(name: "Connection", value: "close")
         for (name, value) in headers { httpHeaders.add(name: name, value: value) }
