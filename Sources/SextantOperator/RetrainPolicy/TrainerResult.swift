@@ -35,7 +35,11 @@ public struct TrainerResult: Codable, Sendable, Equatable {
         // The message may carry log lines before the JSON (FallbackToLogsOnError): use the last line that parses.
         let candidates = [trimmed] + trimmed.split(separator: "\n").reversed().map(String.init)
         for candidate in candidates {
-            guard let data = candidate.data(using: .utf8), let value = try? JSONValue(parsing: data), value.objectValue != nil else { continue }
+            guard let data = candidate.data(using: .utf8), var value = try? JSONValue(parsing: data), value.objectValue != nil else { continue }
+            // Hyper-parameters are recorded as strings; a trainer may write numbers or lists.
+            if let hyperparameters = value["lineage"]?["hyperparameters"]?.objectValue {
+                value["lineage"]?["hyperparameters"] = .object(hyperparameters.mapValues { $0.stringValue.map(JSONValue.string) ?? .string($0.jsonString()) })
+            }
             if let error = value["error"]?.stringValue { throw Invalid(description: "the trainer reported an error: \(error)") }
             guard value["artifact"]?["uri"]?.stringValue != nil else { throw Invalid(description: "termination message has no artifact.uri") }
             guard let digest = value["artifact"]?["digest"]?.stringValue else { throw Invalid(description: "termination message has no artifact.digest") }
