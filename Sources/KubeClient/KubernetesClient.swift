@@ -84,7 +84,9 @@ public final class KubernetesClient: Sendable {
         httpConfiguration.tlsConfiguration = tls
         httpConfiguration.redirectConfiguration = .disallow
         httpConfiguration.timeout = .init(connect: .seconds(10), read: nil)
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60))
+        // Every watch holds one HTTP/1.1 connection for its whole life; an operator watches a
+        // dozen kinds and still needs connections for its reads and writes.
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         httpConfiguration.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration, backgroundActivityLogger: logger)
     }

@@ -104,10 +104,12 @@ public struct InferenceServiceReconciler: Sendable {
            let deployment = cached(deployments, ServingNames.version(name, last.version)) {
             kept.insert(last.version)
             if deployment.spec?["replicas"]?.integerValue != 0 {
-                try await writer.apply(
-                    ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(ServingNames.version(name, last.version)), "namespace": .string(namespace)],
-                     "spec": ["replicas": 0]],
-                    as: Deployment.self, cached: nil)
+                // The whole object again: an apply that left out fields this manager owns would remove them.
+                if let version = versions[last.version] {
+                    try await writer.apply(objects.deployment(for: version, replicas: 0), as: Deployment.self, cached: nil)
+                } else {
+                    try await writer.scale(Deployment.self, namespace: namespace, name: ServingNames.version(name, last.version), to: 0)
+                }
             }
         }
 

@@ -26,6 +26,11 @@ public struct ChildWriter: Sendable {
             .apply(desired, fieldManager: OperatorLabels.fieldManager, force: true)
     }
 
+    /// Sets `spec.replicas` with a merge patch.
+    public func scale<K: Resource>(_ kind: K.Type, namespace: String?, name: String, to replicas: Int64) async throws {
+        _ = try await Api<K>(client: client, namespace: namespace).patch(name, .merge(["spec": ["replicas": .integer(replicas)]]))
+    }
+
     /// Deletes an object; one already gone is fine.
     public func delete<K: Resource>(_ kind: K.Type, namespace: String?, name: String) async throws {
         do {

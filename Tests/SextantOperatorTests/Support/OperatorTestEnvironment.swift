@@ -91,6 +91,30 @@ final class OperatorTestEnvironment: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The statuses of every Sextant object in the namespace, for failure messages.
+    func dump() async -> String {
+        var lines: [String] = []
+        for (kind, plural) in [("InferenceService", "inferenceservices"), ("ModelVersion", "modelversions"), ("RetrainPolicy", "retrainpolicies")] {
+            let api = DynamicApi(client: client, resource: GroupVersionResource(group: "ml.sextant.dev", version: "v1alpha1", resource: plural), namespaced: true, namespace: namespace)
+            for item in (try? await api.list().items) ?? [] {
+                lines.append("\(kind)/\(item["metadata"]?["name"]?.stringValue ?? ""): \(item["status"]?.jsonString() ?? "no status")")
+            }
+        }
+        for item in (try? await Api<Pod>(client: client, namespace: namespace).list().items) ?? [] {
+            lines.append("Pod/\(item.metadata.name ?? ""): \(item.status?.jsonString() ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Waits like `eventually`, adding the namespace's statuses to the failure.
+    func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
+        do {
+            try await SextantOperatorTests.eventually(within: seconds, what, condition)
+        } catch {
+            throw TestError("\(error)\n\(await dump())")
+        }
+    }
+
     /// Server-side applies a Sextant object into the test namespace.
     func apply(_ object: JSONValue) async throws {
         var object = object
@@ -125,9 +149,9 @@ final class OperatorTestEnvironment: Sendable {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             let json = try? JSONValue(parsing: Data(body.readableBytesView))
-            return (Int(response.status.code), json?["model_version"]?.stringValue)
+            return (Int(response.status.code), json?["model_version"]?.stringValue ?? (response.status.code == 200 ? nil : String(buffer: body).prefix(200).description))
         } catch {
-            return (0, nil)
+            return (0, "\(error)")
         }
     }
 }
