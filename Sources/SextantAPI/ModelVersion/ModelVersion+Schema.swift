@@ -71,7 +71,7 @@ extension Lineage {
                 "dataset": .object(
                     "The training data.", required: ["uri"],
                     properties: [
-                        "uri": ArtifactURI.schema("Where the data set is."),
+                        "uri": ArtifactURI.datasetSchema("Where the data set is: any scheme://location URI."),
                         "digest": ArtifactURI.digestSchema("sha256 digest of the data set."),
                     ]),
                 "source": .object(

@@ -26,7 +26,7 @@ extension ModelVersion {
         if let lineage = spec.lineage {
             let here = path.child("lineage")
             if let dataset = lineage.dataset {
-                errors += ArtifactURI.check(dataset.uri, here.child("dataset").child("uri"))
+                errors += ArtifactURI.checkDataset(dataset.uri, here.child("dataset").child("uri"))
                 if let digest = dataset.digest { errors += ArtifactURI.checkDigest(digest, here.child("dataset").child("digest")) }
             }
             if let source = lineage.source, source.repository.isEmpty {

@@ -11,10 +11,12 @@ public enum Candidates {
     }
 
     /// The failed (rolled back or aborted) rollout of `version` recorded by `service`, while the
-    /// version's spec is unchanged since.
+    /// version's spec is unchanged since. A result without `modelVersionGeneration` (a canary
+    /// withdrawn because the service no longer wanted it, or replaced by a newer version) is no
+    /// failure of the version and does not keep it from being rolled out again.
     public static func failedRollout(of version: ModelVersion, in service: InferenceService) -> RolloutResult? {
         guard let last = service.status?.lastRollout, last.version == version.spec.version, last.result != .promoted else { return nil }
-        guard last.modelVersionGeneration == nil || last.modelVersionGeneration == version.metadata.generation else { return nil }
+        guard let generation = last.modelVersionGeneration, generation == version.metadata.generation else { return nil }
         return last
     }
 

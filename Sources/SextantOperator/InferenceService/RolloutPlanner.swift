@@ -251,8 +251,9 @@ public enum RolloutPlanner {
                 let failures = (progress.failures ?? 0) + 1
                 progress.failures = failures
                 status.rollout = progress
+                // failureLimit is how many failed checks are tolerated: the one after them rolls back.
                 let limit = rollout.analysis?.failureLimit ?? 2
-                if failures >= max(1, limit) {
+                if failures > max(0, limit) {
                     rollBack(canary, outcome: .rolledBack, reason: reason, message: message)
                 } else {
                     progress.stepStartedAt = now
