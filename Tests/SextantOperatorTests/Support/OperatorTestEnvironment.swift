@@ -88,7 +88,20 @@ final class OperatorTestEnvironment: Sendable {
             task.cancel()
             _ = await task.result
         }
+        try? await client.shutdown()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `body` with a fresh environment and always stops it afterwards.
+    static func with(namespace: String, _ body: (OperatorTestEnvironment) async throws -> Void) async throws {
+        let environment = try await start(namespace: namespace)
+        do {
+            try await body(environment)
+        } catch {
+            await environment.stop()
+            throw error
+        }
+        await environment.stop()
     }
 
     /// The statuses of every Sextant object in the namespace, for failure messages.
