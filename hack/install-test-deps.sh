@@ -4,5 +4,6 @@
 #   - moto[server], boto3: the s3:// loading test runs a real moto_server with IAM auth on.
 #   - tritonclient[http], numpy: the Triton/KServe client compatibility test.
 # The http:// loading test uses python3's built-in http.server.
+#   - scikit-learn, skl2onnx: the retraining test runs hack/fixtures/train_tiny.py as a Job.
 set -euo pipefail
-python3 -m pip install -q "moto[server]" boto3 "tritonclient[http]" numpy
+python3 -m pip install -q "moto[server]" boto3 "tritonclient[http]" numpy scikit-learn skl2onnx

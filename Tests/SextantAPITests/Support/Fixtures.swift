@@ -90,7 +90,7 @@ extension InferenceService {
                             AnalysisMetric(name: "errors", type: .prometheus, max: 1, query: "sum(rate(x[{{window}}]))"),
                         ],
                         minRequestCount: 10, failureLimit: 1, prometheusURL: "http://prometheus:9090"),
-                    autoPromote: false, shadow: ShadowSpec(percent: 20)),
+                    autoPromote: false, shadow: ShadowSpec(percent: 20), progressDeadline: "5m"),
                 traffic: TrafficSpec(
                     provider: .gatewayAPI,
                     gatewayAPI: GatewayAPITraffic(
@@ -113,7 +113,7 @@ extension InferenceService {
                 rollout: RolloutProgress(
                     currentStep: 0, stepStartedAt: Fixtures.time, failures: 0,
                     analysis: [AnalysisResult(metric: "p99", value: 12.5, threshold: "<= 50", passed: true, window: "30s", time: Fixtures.time, message: "ok")]),
-                lastRollout: RolloutResult(version: 1, result: .promoted, reason: "AnalysisPassed", message: "all steps passed", time: Fixtures.time),
+                lastRollout: RolloutResult(version: 1, result: .promoted, reason: "AnalysisPassed", message: "all steps passed", time: Fixtures.time, modelVersionGeneration: 2),
                 conditions: [Fixtures.condition()]))
     }
 }
