@@ -205,7 +205,13 @@ public struct Controller<K: Resource>: Sendable {
                 if let delay = action.requeueAfter { await queue.add(key, after: delay) }
             } catch {
                 metrics.reconcileTotal.increment(["controller": name, "result": "error"])
-                logger.warning("reconcile failed", metadata: ["controller": "\(name)", "k8s.object": "\(key)", "error": "\(error)"])
+                // A conflict means the cache was behind a write; the newer object is on its way
+                // and the retry will see it. Anything else is worth a warning.
+                if case KubernetesError.conflict = error {
+                    logger.debug("reconcile raced a newer write; retrying", metadata: ["controller": "\(name)", "k8s.object": "\(key)"])
+                } else {
+                    logger.warning("reconcile failed", metadata: ["controller": "\(name)", "k8s.object": "\(key)", "error": "\(error)"])
+                }
                 if let action = errorPolicy?(object, error, context), let delay = action.requeueAfter {
                     await queue.add(key, after: delay)
                 } else {

@@ -28,7 +28,11 @@ public enum Finalizers {
                 ["op": "test", "path": "/metadata/resourceVersion", "value": .string(object.metadata.resourceVersion ?? "")],
                 ["op": "add", "path": "/metadata/finalizers", "value": .array((finalizers + [finalizer]).map(JSONValue.string))],
             ]
-            _ = try await api.patch(name, .json(patch))
+            do {
+                _ = try await api.patch(name, .json(patch))
+            } catch KubernetesError.invalid(let status) where status.message.contains("testing value") {
+                // The cached object is stale: its newer version is on its way and reconciles again.
+            }
             return .done
         case (false, _?):
             return try await apply(object)

@@ -24,6 +24,8 @@ public struct LocalInstallation: Sendable {
         public var applyExamples: Bool
         /// Operator settings.
         public var operatorConfiguration: OperatorConfiguration
+        /// Where Service cluster IPs come from (a loopback range, so they can be reached here).
+        public var serviceClusterIPRange: ServiceCIDR = .loopback
 
         public init(directory: URL, repository: URL, serverExecutable: String, apiPort: Int = 0, applyExamples: Bool = true,
                     operatorConfiguration: OperatorConfiguration = OperatorConfiguration()) {
@@ -59,7 +61,7 @@ public struct LocalInstallation: Sendable {
         let runtime = LocalRuntime.Configuration(
             runnableImages: [LocalRuntime.RunnableImage(image: Self.repository(of: configuration.operatorConfiguration.serverImage), command: [configuration.serverExecutable])],
             directory: directory.appendingPathComponent("pods"))
-        let cluster = try await LocalCluster(httpsPort: configuration.apiPort, runtime: runtime, logger: logger)
+        let cluster = try await LocalCluster(httpsPort: configuration.apiPort, runtime: runtime, serviceClusterIPRange: configuration.serviceClusterIPRange, logger: logger)
         let kubeconfigURL = directory.appendingPathComponent("kubeconfig")
         try cluster.kubeconfig(.certificate).write(to: kubeconfigURL, atomically: true, encoding: .utf8)
         // The operator runs in this process and talks to the plain-HTTP listener on loopback.
@@ -80,9 +82,16 @@ public struct LocalInstallation: Sendable {
                 }
             }
             await ready(Endpoints(kubeconfig: kubeconfigURL, apiServer: cluster.httpsURL, client: client, appliedExamples: applied))
-            try await group.next()
+            do {
+                try await group.next()
+            } catch {
+                group.cancelAll()
+                try? await client.shutdown()
+                throw error
+            }
             group.cancelAll()
         }
+        try? await client.shutdown()
     }
 
     /// Creates (or updates) the four Sextant CRDs.

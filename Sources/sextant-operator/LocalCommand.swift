@@ -27,8 +27,8 @@ struct LocalCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "sextant-local")
-        let executable = serverExecutable ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("sextant-server").path
+        let executable = URL(fileURLWithPath: serverExecutable ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("sextant-server").path).standardizedFileURL.path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ValidationError("no sextant-server executable at \(executable); build it first (swift build --product sextant-server) or pass --server-executable")
         }
@@ -42,7 +42,7 @@ struct LocalCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await installation.run { endpoints in
-                    print(LocalCommand.banner(endpoints))
+                    FileHandle.standardOutput.write(Data((LocalCommand.banner(endpoints) + "\n").utf8))
                 }
             }
             group.addTask { await Signals.waitForTermination() }

@@ -11,6 +11,7 @@ extension ModelVersion {
         .init("Requested", type: "string", jsonPath: ".spec.stage", description: "The stage requested in spec."),
         .init("Stage", type: "string", jsonPath: ".status.stage", description: "The stage effectively reached."),
         .init("Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status"),
+        .init("Reason", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].reason", description: "Why the version is or is not in the requested stage."),
         .init("Artifact", type: "string", jsonPath: ".spec.artifact.uri", priority: 1),
         .init("Age", type: "date", jsonPath: ".metadata.creationTimestamp"),
     ]

@@ -33,6 +33,12 @@ func eventually(within seconds: Double = 30, _ what: String, _ condition: () asy
     throw TestError("timed out after \(seconds)s waiting for: \(what)")
 }
 
+/// A loopback service range of its own, so clusters of tests running at once never try to
+/// bind the same cluster IP and port.
+func randomLoopbackRange() throws -> ServiceCIDR {
+    try ServiceCIDR("127.\(Int.random(in: 100...250)).0.0/16")
+}
+
 /// One API server with the local runtime (the server image runs the built `sextant-server`),
 /// the CRDs, and the operator running in this process, for one test.
 final class OperatorTestEnvironment: Sendable {
@@ -62,7 +68,7 @@ final class OperatorTestEnvironment: Sendable {
         let runtime = LocalRuntime.Configuration(
             runnableImages: [LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: [try serverExecutable()])],
             directory: directory.appendingPathComponent("pods"), restartDelay: .milliseconds(100), maxRestartDelay: .seconds(1))
-        let cluster = try await LocalCluster(bookmarkInterval: .seconds(3600), runtime: runtime, logger: logger)
+        let cluster = try await LocalCluster(bookmarkInterval: .seconds(3600), runtime: runtime, serviceClusterIPRange: try randomLoopbackRange(), logger: logger)
         let clusterTask = Task { try await cluster.run() }
         let client = try KubernetesClient(configuration: ClientConfiguration(server: cluster.httpURL), logger: logger)
         try await LocalInstallation.installCRDs(client)
