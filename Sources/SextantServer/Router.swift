@@ -130,6 +130,7 @@ public final class RouterState: Sendable {
         var requests = 0
         var errors = 0
         var latency = RollingWindow(capacity: 1000)
+        var recent = OutcomeWindow()
     }
 
     struct State {
@@ -214,6 +215,7 @@ public final class RouterState: Sendable {
             $0.stats[variant, default: VariantStats()].requests += 1
             if code >= 500 || code == 0 { $0.stats[variant, default: VariantStats()].errors += 1 }
             $0.stats[variant, default: VariantStats()].latency.add(seconds)
+            $0.stats[variant, default: VariantStats()].recent.add(time: OutcomeWindow.now(), seconds: seconds, failed: code >= 500 || code == 0)
         }
         metrics.registry.makeCounter(
             descriptor: ServerMetrics.descriptor("sextant_router_requests_total", "Routed requests by variant and upstream status code (0: upstream failed)."),
@@ -239,14 +241,30 @@ public final class RouterState: Sendable {
         ).increment()
     }
 
-    /// JSON statistics per variant (`GET /stats`).
-    public func statsJSON() -> String {
+    /// JSON statistics per variant (`GET /stats`): since start, or — with `window` seconds
+    /// (`GET /stats?window=60`) — over the requests that finished in that window, the figures a
+    /// canary analysis judges. Variants that left the table but served in the window are kept.
+    public func statsJSON(window: Double? = nil) -> String {
         box.withLockedValue { state in
             var variants: [String] = []
-            for route in state.table?.routes ?? [] {
-                let stats = state.stats[route.name] ?? VariantStats()
-                func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "null" }
-                variants.append("{\"name\":\(TensorCodec.jsonString(route.name)),\"url\":\(TensorCodec.jsonString(route.url)),\"weight\":\(route.weight),\"requests\":\(stats.requests),\"errors\":\(stats.errors),\"latency\":{\"p50\":\(number(stats.latency.percentile(0.5))),\"p95\":\(number(stats.latency.percentile(0.95))),\"p99\":\(number(stats.latency.percentile(0.99))),\"unit\":\"seconds\"}}")
+            func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "null" }
+            var names = (state.table?.routes ?? []).map { ($0.name, $0.url, $0.weight) }
+            if let window {
+                let since = OutcomeWindow.now() - window
+                for (name, stats) in state.stats.sorted(by: { $0.key < $1.key }) where !names.contains(where: { $0.0 == name }) && stats.recent.summary(since: since).requests > 0 {
+                    names.append((name, "", 0))
+                }
+            }
+            for (name, url, weight) in names {
+                let stats = state.stats[name] ?? VariantStats()
+                let requests: Int, errors: Int, p50: Double?, p95: Double?, p99: Double?
+                if let window {
+                    let summary = stats.recent.summary(since: OutcomeWindow.now() - window)
+                    (requests, errors, p50, p95, p99) = (summary.requests, summary.errors, summary.p50, summary.p95, summary.p99)
+                } else {
+                    (requests, errors, p50, p95, p99) = (stats.requests, stats.errors, stats.latency.percentile(0.5), stats.latency.percentile(0.95), stats.latency.percentile(0.99))
+                }
+                variants.append("{\"name\":\(TensorCodec.jsonString(name)),\"url\":\(TensorCodec.jsonString(url)),\"weight\":\(weight),\"requests\":\(requests),\"errors\":\(errors),\"latency\":{\"p50\":\(number(p50)),\"p95\":\(number(p95)),\"p99\":\(number(p99)),\"unit\":\"seconds\"}}")
             }
             return "{\"variants\":[\(variants.joined(separator: ","))],\"reloads\":\(state.reloads),\"shadow\":{\"sent\":\(state.shadowSent),\"failed\":\(state.shadowFailed),\"dropped\":\(state.shadowDropped)}}"
         }
@@ -334,7 +352,10 @@ public func buildRouterApplication(
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: state.metrics.render())))
     }
-    router.get("/stats") { _, _ in jsonResponse(200, state.statsJSON()) }
+    router.get("/stats") { request, _ in
+        let window = request.uri.queryParameters["window"].flatMap { Double(String($0)) }
+        return jsonResponse(200, state.statsJSON(window: window))
+    }
     router.get("/ready") { _, _ in
         let (ready, reason) = state.readiness
         if ready { return jsonResponse(200, "{\"ready\":true}") }

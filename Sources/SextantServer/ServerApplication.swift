@@ -23,6 +23,11 @@ public struct ServeConfiguration: Sendable {
     public var allowNaN = false
     public var pvcRoot: String?
     public var driftWindow = 1000
+    /// Fault injection for rollout drills and tests: this fraction (0–1) of inference requests
+    /// is answered 500 without evaluating the model.
+    public var faultErrorRate: Double = 0
+    /// Fault injection: seconds added before every inference answer.
+    public var faultLatency: Double = 0
 
     /// Creates a configuration.
     public init(modelURI: String, modelName: String) {
@@ -234,6 +239,16 @@ public struct InferenceRoutes: Sendable {
         }
     }
 
+    /// The configured injected faults (`--fault-latency`, `--fault-error-rate`): waits, then
+    /// returns an error answer for the configured share of requests.
+    func injectFaults() async -> Response? {
+        if configuration.faultLatency > 0 { try? await Task.sleep(for: .milliseconds(Int64(configuration.faultLatency * 1000))) }
+        if configuration.faultErrorRate > 0, Double.random(in: 0..<1) < configuration.faultErrorRate {
+            return jsonError(500, "injected fault (--fault-error-rate \(configuration.faultErrorRate))")
+        }
+        return nil
+    }
+
     /// Runs a POST handler with bounded concurrency (503 + Retry-After when full), a body size
     /// limit (413) and a timeout (504).
     func limited(_ request: Request, inference: Bool = true, _ work: @escaping @Sendable (Data) throws -> Response) async -> Response {
@@ -260,6 +275,7 @@ public struct InferenceRoutes: Sendable {
                     if Task.isCancelled { return nil }
                     return jsonError(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
                 }
+                if inference, let injected = await injectFaults() { return injected }
                 do { return try work(Data(body.readableBytesView)) } catch let error as InferenceError {
                     return jsonError(error.status, error.message)
                 } catch {

@@ -42,6 +42,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Rows kept in the drift window.") var driftWindow = 1000
     @Flag(help: "Accept NaN and Infinity in float inputs.") var allowNaN = false
     @Option(help: "Log format: json or text.") var logFormat: LogFormat = .json
+    @Option(help: "Fault injection for rollout drills: answer this fraction (0-1) of inference requests with 500.") var faultErrorRate: Double = 0
+    @Option(help: "Fault injection for rollout drills: seconds added before every inference answer.") var faultLatency: Double = 0
+
+    func validate() throws {
+        guard (0...1).contains(faultErrorRate) else { throw ValidationError("--fault-error-rate must be between 0 and 1 (got \(faultErrorRate))") }
+        guard faultLatency >= 0 else { throw ValidationError("--fault-latency must not be negative (got \(faultLatency))") }
+    }
 
     func run() async throws {
         bootstrapLogging(logFormat)
@@ -58,6 +65,8 @@ struct Serve: AsyncParsableCommand {
         configuration.pvcRoot = pvcRoot
         configuration.driftWindow = driftWindow
         configuration.allowNaN = allowNaN
+        configuration.faultErrorRate = faultErrorRate
+        configuration.faultLatency = faultLatency
         try await runInferenceServer(configuration: configuration, logger: logger) { port in
             logger.info("listening", metadata: ["http.port": "\(port)"])
         }

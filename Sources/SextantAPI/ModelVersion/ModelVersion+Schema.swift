@@ -48,6 +48,22 @@ extension ModelVersionSpec {
                     ]),
                 "stage": .enumeration(ModelStage.self, "The stage requested; reached only through the Model's gates.")
                     .defaulted(to: "Development"),
+                "smokeTest": .object(
+                    "Example requests a new version must answer before it takes traffic.",
+                    properties: [
+                        "requests": .array(
+                            "Requests written inline.",
+                            of: .object(
+                                "One example request (Open Inference Protocol V2).", required: ["name", "inputs"],
+                                properties: [
+                                    "name": .string("A name for reports.", minLength: 1, maxLength: 63),
+                                    "inputs": .array("Input tensors: name, datatype, shape, data.", of: .freeform("An input tensor."), minItems: 1),
+                                    "expected": .freeform("Expected data of outputs, by output name."),
+                                    "tolerance": .number("Relative tolerance for floating-point outputs.", minimum: 0).defaulted(to: 0.0001),
+                                ]),
+                            maxItems: 100),
+                        "uri": ArtifactURI.schema("A JSON file {\"requests\": [...]} with more requests."),
+                    ]),
             ])
     }
 }

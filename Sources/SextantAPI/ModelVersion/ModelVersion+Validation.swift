@@ -5,6 +5,12 @@ extension ModelVersion {
         var copy = self
         if copy.spec.stage == nil { copy.spec.stage = .development }
         if copy.spec.artifact.format == nil { copy.spec.artifact.format = .onnx }
+        let requests = copy.spec.smokeTest?.requests?.map { request in
+            var request = request
+            request.tolerance = request.tolerance ?? 0.0001
+            return request
+        }
+        copy.spec.smokeTest?.requests = requests
         return copy
     }
 
@@ -21,6 +27,17 @@ extension ModelVersion {
             errors += MetricNames.check(name, path.child("metrics").key(name))
             if let value = spec.metrics?[name], !value.isFinite {
                 errors.append(FieldError(.invalid, path.child("metrics").key(name), "must be a finite number", badValue: .number(value)))
+            }
+        }
+        if let smokeTest = spec.smokeTest {
+            let here = path.child("smokeTest")
+            if let uri = smokeTest.uri { errors += ArtifactURI.check(uri, here.child("uri")) }
+            for (index, request) in (smokeTest.requests ?? []).enumerated() {
+                if request.name.isEmpty { errors.append(FieldError(.required, here.child("requests").index(index).child("name"), "")) }
+                if request.inputs.isEmpty { errors.append(FieldError(.required, here.child("requests").index(index).child("inputs"), "at least one input tensor")) }
+                if let tolerance = request.tolerance, !(tolerance >= 0) {
+                    errors.append(FieldError(.invalid, here.child("requests").index(index).child("tolerance"), "must not be negative", badValue: .number(tolerance)))
+                }
             }
         }
         if let lineage = spec.lineage {

@@ -37,11 +37,14 @@ public struct ModelVersionSpec: Codable, Sendable, Hashable {
     public var driftBaseline: DriftBaseline?
     /// The stage this version is requested to be in. Default Development.
     public var stage: ModelStage?
+    /// Example requests sent to the version before it takes any traffic.
+    public var smokeTest: SmokeTest?
 
     public init(
         modelName: String, version: Int64, artifact: Artifact, metrics: [String: Double]? = nil,
-        lineage: Lineage? = nil, driftBaseline: DriftBaseline? = nil, stage: ModelStage? = nil
+        lineage: Lineage? = nil, driftBaseline: DriftBaseline? = nil, stage: ModelStage? = nil, smokeTest: SmokeTest? = nil
     ) {
+        self.smokeTest = smokeTest
         self.modelName = modelName
         self.version = version
         self.artifact = artifact
@@ -49,6 +52,39 @@ public struct ModelVersionSpec: Codable, Sendable, Hashable {
         self.lineage = lineage
         self.driftBaseline = driftBaseline
         self.stage = stage
+    }
+}
+
+/// Example requests a new version must answer before it takes traffic: well-formed answers,
+/// and — where given — the expected outputs within a tolerance.
+public struct SmokeTest: Codable, Sendable, Hashable {
+    /// Requests written inline.
+    public var requests: [SmokeRequest]?
+    /// A JSON file `{"requests": [...]}` with more requests (file, http(s), s3 or pvc URI).
+    public var uri: String?
+
+    public init(requests: [SmokeRequest]? = nil, uri: String? = nil) {
+        self.requests = requests
+        self.uri = uri
+    }
+}
+
+/// One example request, in Open Inference Protocol V2 terms.
+public struct SmokeRequest: Codable, Sendable, Hashable {
+    /// A name for reports.
+    public var name: String
+    /// Input tensors: `{"name", "datatype", "shape", "data"}` each.
+    public var inputs: [JSONValue]
+    /// Expected `data` of outputs, by output name; outputs not named are checked for form only.
+    public var expected: [String: JSONValue]?
+    /// Relative tolerance for floating-point outputs. Default 1e-4.
+    public var tolerance: Double?
+
+    public init(name: String, inputs: [JSONValue], expected: [String: JSONValue]? = nil, tolerance: Double? = nil) {
+        self.name = name
+        self.inputs = inputs
+        self.expected = expected
+        self.tolerance = tolerance
     }
 }
 

@@ -14,6 +14,8 @@ public struct InferenceServiceReconciler: Sendable {
     let writer: ChildWriter
     let events: EventRecorder
     let logger: Logger
+    let smokeTester = SmokeTester()
+    let collector = CanaryMetricsCollector()
     /// How long a retired version keeps running after the traffic left it, so requests in
     /// flight through the old routing finish.
     let retireDelay: Double = 3
@@ -40,7 +42,7 @@ public struct InferenceServiceReconciler: Sendable {
         var observed = RolloutObservation(
             service: service, desired: Candidates.desiredVersion(for: service, among: versions),
             health: VariantObserver.health(deployments: deployments, pods: pods), now: now)
-        if observed.service.status == nil { observed.service.status = object.status }
+        try await analyse(&observed, versions: versions)
         var plan = RolloutPlanner.plan(observed)
 
         let objects = ServingObjects(service: service, configuration: configuration)
@@ -68,6 +70,40 @@ public struct InferenceServiceReconciler: Sendable {
             await events.record(object, type: event.warning ? .warning : .normal, reason: event.reason, message: event.message)
         }
         return requeue.map { .requeue(after: $0) } ?? .done
+    }
+
+    /// Runs the smoke test of a canary that is ready for its first traffic, and judges a canary
+    /// step whose interval is over, adding both to what the planner sees.
+    private func analyse(_ observed: inout RolloutObservation, versions: [ModelVersion]) async throws {
+        let service = observed.service
+        guard let canary = service.status?.canary, let stable = service.status?.stable else { return }
+        let name = service.metadata.name ?? ""
+        let namespace = service.metadata.namespace
+        func url(_ serviceName: String) -> String? {
+            guard let cached = caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)),
+                  let ip = cached.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else { return nil }
+            let port = cached.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080
+            return "http://\(ip):\(port)"
+        }
+        if RolloutObservation.awaitsSmokeTest(service, health: observed.health),
+           let version = versions.first(where: { $0.spec.version == canary.version }), version.spec.smokeTest != nil {
+            if let base = url(ServingNames.version(name, canary.version)) {
+                observed.smokeTest = await smokeTester.run(version, model: service.spec.modelName, baseURL: base)
+            } else {
+                observed.smokeTest = .pending("the Service of version \(canary.version) has no cluster IP yet")
+            }
+        }
+        guard RolloutObservation.stepIsDue(service, now: observed.now), let analysis = service.spec.rollout?.analysis,
+              !(analysis.metrics ?? []).isEmpty else { return }
+        let window = DurationString.seconds(service.spec.rollout?.stepInterval ?? "1m") ?? 60
+        let measured = await collector.measure(CanaryMetricsCollector.Target(
+            service: service, canaryVersion: canary.version, stableVersion: stable.version,
+            stableServiceURL: url(ServingNames.stable(name)),
+            versionURLs: [canary.version: url(ServingNames.version(name, canary.version)), stable.version: url(ServingNames.version(name, stable.version))].compactMapValues { $0 },
+            windowSeconds: window))
+        let judged = AnalysisJudge.judge(analysis, measured, window: service.spec.rollout?.stepInterval ?? "1m", now: observed.now)
+        observed.verdict = judged.verdict
+        observed.analysisResults = judged.results
     }
 
     struct TrafficFailure: Error {

@@ -42,14 +42,37 @@ public struct RolloutObservation: Sendable {
     public var health: [Int64: VariantHealth]
     /// The analysis verdict for the current step, when analysis is configured.
     public var verdict: StepVerdict?
+    /// The per-metric results behind `verdict`, recorded in the status.
+    public var analysisResults: [AnalysisResult]?
+    /// The smoke test of a canary that is ready but has no traffic yet.
+    public var smokeTest: SmokeTestOutcome
     public var now: KubeTime
 
-    public init(service: InferenceService, desired: ModelVersion?, health: [Int64: VariantHealth], verdict: StepVerdict? = nil, now: KubeTime) {
+    public init(
+        service: InferenceService, desired: ModelVersion?, health: [Int64: VariantHealth], verdict: StepVerdict? = nil,
+        analysisResults: [AnalysisResult]? = nil, smokeTest: SmokeTestOutcome = .notConfigured, now: KubeTime
+    ) {
         self.service = service
         self.desired = desired
         self.health = health
         self.verdict = verdict
+        self.analysisResults = analysisResults
+        self.smokeTest = smokeTest
         self.now = now
+    }
+
+    /// Whether the current canary step has lasted its interval (the moment it is judged).
+    public static func stepIsDue(_ service: InferenceService, now: KubeTime) -> Bool {
+        guard service.status?.canary != nil, service.status?.rollout?.currentStep != nil,
+              let started = service.status?.rollout?.stepStartedAt else { return false }
+        let interval = DurationString.seconds(service.spec.rollout?.stepInterval ?? "1m") ?? 60
+        return now.date.timeIntervalSince(started.date) >= interval
+    }
+
+    /// Whether a canary is ready and waits for its smoke test before its first step.
+    public static func awaitsSmokeTest(_ service: InferenceService, health: [Int64: VariantHealth]) -> Bool {
+        guard let canary = service.status?.canary, service.status?.rollout != nil, service.status?.rollout?.currentStep == nil else { return false }
+        return health[canary.version]?.isReady == true
     }
 }
 
@@ -213,6 +236,23 @@ public enum RolloutPlanner {
             guard let index = progress.currentStep.map(Int.init) else {
                 // Waiting for the canary to become ready.
                 if ready {
+                    switch observed.smokeTest {
+                    case .failed(let message):
+                        rollBack(canary, outcome: .rolledBack, reason: "SmokeTestFailed", message: message)
+                        return
+                    case .pending(let message):
+                        if elapsed(since: progress.stepStartedAt) >= progressDeadline {
+                            rollBack(canary, outcome: .rolledBack, reason: "SmokeTestFailed", message: "could not run the smoke test: \(message)")
+                        } else {
+                            wake(after: 1)
+                        }
+                        return
+                    case .passed(let message):
+                        progress.analysis = [AnalysisResult(metric: "smoke-test", value: nil, threshold: "every example answered as expected", passed: true, time: now, message: message)]
+                        event("SmokeTestPassed", "version \(canary): \(message)")
+                    case .notConfigured:
+                        break
+                    }
                     if (rollout.strategy ?? .canary) == .blueGreen {
                         promote(canary, reason: "BlueGreenSwitch", message: "version \(canary) is ready; all traffic switched")
                         return
@@ -243,6 +283,10 @@ public enum RolloutPlanner {
                 wake(after: stepInterval - inStep)
                 return
             }
+            if let results = observed.analysisResults {
+                progress.analysis = results
+                status.rollout = progress
+            }
             switch observed.verdict ?? .advance {
             case .hold:
                 wake(after: min(stepInterval, 10))
@@ -263,7 +307,9 @@ public enum RolloutPlanner {
                 }
                 return
             case .advance:
-                break
+                if let results = observed.analysisResults, !results.isEmpty {
+                    event("AnalysisPassed", "version \(canary), step \(index + 1): " + results.map { "\($0.metric) \($0.value.map(AnalysisJudge.format) ?? "-") (\($0.threshold))" }.joined(separator: ", "))
+                }
             }
             if index + 1 < steps.count {
                 let next = index + 1

@@ -61,7 +61,12 @@ extension ModelVersion {
                     source: SourceReference(repository: "https://git.example.com/churn", revision: "abc123"),
                     trainingJob: "churn-train-1", hyperparameters: ["C": "1.0"]),
                 driftBaseline: DriftBaseline(uri: "pvc://models/churn/baseline.json", digest: Fixtures.digest),
-                stage: .production),
+                stage: .production,
+                smokeTest: SmokeTest(
+                    requests: [SmokeRequest(
+                        name: "typical", inputs: [["name": "input", "datatype": "FP32", "shape": [1, 2], "data": [0.5, 1.5]]],
+                        expected: ["label": [1]], tolerance: 0.001)],
+                    uri: "s3://models/churn/v2/examples.json")),
             status: ModelVersionStatus(
                 observedGeneration: 1, stage: .staging,
                 stageHistory: [StageTransition(stage: .staging, time: Fixtures.time, reason: "GatesPassed", message: "accuracy 0.91 >= 0.8")],
