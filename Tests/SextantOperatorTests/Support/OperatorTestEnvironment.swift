@@ -60,13 +60,28 @@ final class OperatorTestEnvironment: Sendable {
         return found.path
     }
 
-    static func start(namespace: String, configuration: OperatorConfiguration = OperatorConfiguration()) async throws -> OperatorTestEnvironment {
+    /// Starts a cluster and the operator. `faults` gives extra `sextant-server serve` flags per
+    /// model version (e.g. `[2: ["--fault-error-rate", "0.5"]]`): the server image then runs a
+    /// small wrapper script that adds them, so one version of a model can misbehave.
+    static func start(namespace: String, configuration: OperatorConfiguration = OperatorConfiguration(), faults: [Int: [String]] = [:]) async throws -> OperatorTestEnvironment {
         var logger = Logger(label: "test.operator")
         logger.logLevel = ProcessInfo.processInfo.environment["SEXTANT_TEST_LOG"] == nil ? .critical : .debug
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-operator-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var serverCommand = [try serverExecutable()]
+        if !faults.isEmpty {
+            var script = "#!/bin/sh\ncase \" $* \" in\n"
+            for (version, flags) in faults.sorted(by: { $0.key < $1.key }) {
+                script += "  *\" --model-version \(version) \"*) exec \(serverCommand[0]) \"$@\" \(flags.joined(separator: " ")) ;;\n"
+            }
+            script += "esac\nexec \(serverCommand[0]) \"$@\"\n"
+            let wrapper = directory.appendingPathComponent("faulty-server.sh")
+            try script.write(to: wrapper, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+            serverCommand = [wrapper.path]
+        }
         let runtime = LocalRuntime.Configuration(
-            runnableImages: [LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: [try serverExecutable()])],
+            runnableImages: [LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: serverCommand)],
             directory: directory.appendingPathComponent("pods"), restartDelay: .milliseconds(100), maxRestartDelay: .seconds(1))
         let cluster = try await LocalCluster(bookmarkInterval: .seconds(3600), runtime: runtime, serviceClusterIPRange: try randomLoopbackRange(), logger: logger)
         let clusterTask = Task { try await cluster.run() }
@@ -99,8 +114,8 @@ final class OperatorTestEnvironment: Sendable {
     }
 
     /// Runs `body` with a fresh environment and always stops it afterwards.
-    static func with(namespace: String, _ body: (OperatorTestEnvironment) async throws -> Void) async throws {
-        let environment = try await start(namespace: namespace)
+    static func with(namespace: String, faults: [Int: [String]] = [:], _ body: (OperatorTestEnvironment) async throws -> Void) async throws {
+        let environment = try await start(namespace: namespace, faults: faults)
         do {
             try await body(environment)
         } catch {
@@ -204,8 +219,8 @@ enum Fixtures {
         ]
     }
 
-    static func inferenceService(provider: String = "Router", steps: [Int] = [50, 100], stepInterval: String = "1s", progressDeadline: String = "60s") -> JSONValue {
-        [
+    static func inferenceService(provider: String = "Router", steps: [Int] = [50, 100], stepInterval: String = "1s", progressDeadline: String = "60s", analysis: JSONValue? = nil) -> JSONValue {
+        var service: JSONValue = [
             "apiVersion": "ml.sextant.dev/v1alpha1", "kind": "InferenceService", "metadata": ["name": "flower-classifier"],
             "spec": [
                 "modelName": "flower-classifier", "trackStage": "Production",
@@ -217,5 +232,7 @@ enum Fixtures {
                 "replicas": 1,
             ],
         ]
+        if let analysis { service["spec"]?["rollout"]?["analysis"] = analysis }
+        return service
     }
 }
