@@ -173,6 +173,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Measures the operator with 1,000 Models against the API server (hack/bench-operator).
+        .executableTarget(
+            name: "sextant-operator-bench",
+            dependencies: [
+                "SextantOperator", "SextantLocal", "KubeAPIServer", "KubeRuntime", "KubeClient", "KubeCore", "SextantAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",

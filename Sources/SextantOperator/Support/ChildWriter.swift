@@ -13,7 +13,12 @@ public struct ChildWriter: Sendable {
     /// Applies `desired` unless `cached` already contains it. Returns whether it wrote.
     @discardableResult
     public func apply<K: Resource>(_ desired: JSONValue, as kind: K.Type, cached: K?) async throws -> Bool {
-        if let cached, let current = try? JSONValue(encoding: cached), current.contains(desired) { return false }
+        // A typed object encodes without apiVersion and kind, which every desired object sets.
+        if let cached, var current = try? JSONValue(encoding: cached) {
+            current["apiVersion"] = .string(K.apiVersion)
+            current["kind"] = .string(K.kind)
+            if current.contains(desired) { return false }
+        }
         let namespace = desired["metadata"]?["namespace"]?.stringValue
         _ = try await Api<K>(client: client, namespace: namespace).apply(desired, fieldManager: OperatorLabels.fieldManager, force: true)
         return true
