@@ -131,7 +131,7 @@ struct CustomResourceTests {
         #expect(rejected.status == 422)
         let table = try await cluster.http.request("GET", Self.path("modelversions", namespace), headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"])
         let columns = table.body["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
-        #expect(columns == ["Name", "Model", "Version", "Requested", "Stage", "Ready", "Artifact", "Age"])
+        #expect(columns == ["Name", "Model", "Version", "Requested", "Stage", "Ready", "Reason", "Artifact", "Age"])
         let cells = table.body["rows"]?.arrayValue?.first?["cells"]?.arrayValue ?? []
         #expect(Array(cells.prefix(6)) == ["flower-classifier-v1", "flower-classifier", 1, "Production", "Production", "True"])
     }

@@ -27,7 +27,7 @@ struct KubectlTests {
         let versions = try await cluster.kubectl(["get", "smv", "-n", namespace])
         #expect(versions.status == 0, "\(versions.output)")
         let header = versions.stdout.split(separator: "\n").first.map(String.init) ?? ""
-        #expect(header.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "MODEL", "VERSION", "REQUESTED", "STAGE", "READY", "AGE"])
+        #expect(header.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "MODEL", "VERSION", "REQUESTED", "STAGE", "READY", "REASON", "AGE"])
         #expect(versions.stdout.contains("flower-classifier-v2"))
         let all = try await cluster.kubectl(["get", "sextant", "-n", namespace])
         #expect(all.status == 0)

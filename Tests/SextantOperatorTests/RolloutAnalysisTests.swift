@@ -31,8 +31,13 @@ struct RolloutAnalysisTests {
         }
         let url = try await env.serviceURL("flower-classifier")
         try await env.eventually(within: 30, "the stable Service answering") { await OperatorTestEnvironment.predict(url).code == 200 }
+        // Eight clients at once, so even a slow version serves enough requests in a step.
         let traffic = Task {
-            while !Task.isCancelled { _ = await OperatorTestEnvironment.predict(url) }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { while !Task.isCancelled { _ = await OperatorTestEnvironment.predict(url) } }
+                }
+            }
         }
         defer { traffic.cancel() }
         try await env.apply(v2 ?? Fixtures.version(2, stage: "Production"))

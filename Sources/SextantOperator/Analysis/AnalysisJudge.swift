@@ -7,6 +7,8 @@ import SextantAPI
 public struct CanaryMeasurements: Sendable, Equatable {
     /// Requests the canary served in the window.
     public var canaryRequests: Int?
+    /// Requests the stable version served in the window (0 once the canary has all traffic).
+    public var stableRequests: Int?
     public var canary: [AnalysisMetricType: Double] = [:]
     public var stable: [AnalysisMetricType: Double] = [:]
     /// Values of Prometheus metrics by metric name (canary and stable).
@@ -37,6 +39,12 @@ public enum AnalysisJudge {
             let canary = metric.type == .prometheus ? measured.prometheusCanary[metric.name] : measured.canary[metric.type]
             let stable = metric.type == .prometheus ? measured.prometheusStable[metric.name] : measured.stable[metric.type]
             let threshold = describe(metric)
+            if relative, stable == nil, measured.stableRequests == 0, metric.type != .prometheus, let canary {
+                // The canary has all the traffic: there is no stable behaviour in this window to compare with.
+                results.append(AnalysisResult(metric: metric.name, value: nil, threshold: threshold, passed: true, window: window, time: now,
+                                              message: "the stable version served no requests in the window (canary \(format(canary))); relative bound not applicable"))
+                continue
+            }
             guard let canary, !relative || stable != nil else {
                 let why = measured.problems[metric.name] ?? "no measurement"
                 missing.append("\(metric.name): \(why)")

@@ -54,10 +54,12 @@ public struct CanaryMetricsCollector: Sendable {
                     measured.canaryRequests = Int(variant["requests"]?.integerValue ?? 0)
                     measured.canary.merge(health) { $1 }
                 } else if version == target.stableVersion {
+                    measured.stableRequests = Int(variant["requests"]?.integerValue ?? 0)
                     measured.stable.merge(health) { $1 }
                 }
             }
             if measured.canaryRequests == nil { measured.canaryRequests = 0 }
+            if measured.stableRequests == nil { measured.stableRequests = 0 }
         }
         // Model quality per version (and health without the router).
         var classCounts: [Int64: [String: Int]] = [:]
@@ -66,7 +68,7 @@ public struct CanaryMetricsCollector: Sendable {
             var values: [AnalysisMetricType: Double] = [:]
             if provider != .router {
                 values.merge(Self.health(requests: stats["requests"]?.integerValue, errors: stats["errors"]?.integerValue, latency: stats["latency"])) { $1 }
-                if version == target.canaryVersion { measured.canaryRequests = Int(stats["requests"]?.integerValue ?? 0) }
+                if version == target.canaryVersion { measured.canaryRequests = Int(stats["requests"]?.integerValue ?? 0) } else { measured.stableRequests = Int(stats["requests"]?.integerValue ?? 0) }
             }
             if let drift = stats["drift"]?["maxPSI"]?.doubleValue { values[.inputDrift] = drift }
             if let accuracy = stats["accuracy"]?["value"]?.doubleValue {

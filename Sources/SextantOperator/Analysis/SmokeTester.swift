@@ -82,7 +82,10 @@ public struct SmokeTester: Sendable {
             for (index, (got, want)) in zip(actual, wanted).enumerated() {
                 if let a = got.doubleValue, let b = want.doubleValue {
                     let allowed = tolerance * max(1, abs(b))
-                    if abs(a - b) > allowed { return "output \(name)[\(index)] is \(a), expected \(b) (tolerance \(tolerance))" }
+                    if abs(a - b) > allowed {
+                        let exact = a == a.rounded() && b == b.rounded()
+                        return "output \(name)[\(index)] is \(AnalysisJudge.format(a)), expected \(AnalysisJudge.format(b))" + (exact ? "" : " (tolerance \(tolerance))")
+                    }
                 } else if got != want {
                     return "output \(name)[\(index)] is \(got.jsonString()), expected \(want.jsonString())"
                 }
