@@ -72,7 +72,7 @@ public struct SextantOperator: Sendable {
         let modelReconciler = ModelReconciler(caches: caches, events: events)
         let versionReconciler = ModelVersionReconciler(caches: caches, checker: ArtifactChecker(), configuration: configuration, events: events)
         let serviceReconciler = InferenceServiceReconciler(caches: caches, configuration: configuration, client: client, events: events, logger: logger)
-        let policyReconciler = RetrainPolicyReconciler(caches: caches, events: events, logger: logger)
+        let policyReconciler = RetrainPolicyReconciler(caches: caches, events: events, signalInterval: configuration.signalInterval, logger: logger)
         let (modelController, versionController, serviceController, policyController) = (models, versions, services, policies)
 
         await withTaskGroup(of: Void.self) { group in

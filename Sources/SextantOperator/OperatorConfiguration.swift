@@ -10,6 +10,8 @@ public struct OperatorConfiguration: Sendable {
     public var artifactRecheckInterval: Duration
     /// Reconciles running at once per controller.
     public var concurrency: Int
+    /// How often serving signals (drift, online accuracy) are read for RetrainPolicy triggers.
+    public var signalInterval: Duration = .seconds(30)
 
     public init(
         serverImage: String = OperatorConfiguration.defaultServerImage, routerImage: String? = nil, namespaces: [String] = [],

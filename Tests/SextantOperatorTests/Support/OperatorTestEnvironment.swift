@@ -90,6 +90,7 @@ final class OperatorTestEnvironment: Sendable {
         _ = try await Api<Namespace>(client: client, namespace: nil).create(Namespace(metadata: ObjectMeta(name: namespace)))
         var operatorConfiguration = configuration
         operatorConfiguration.artifactRecheckInterval = .seconds(1)
+        operatorConfiguration.signalInterval = .milliseconds(500)
         let sextant = SextantOperator(client: client, configuration: operatorConfiguration, logger: logger)
         let operatorTask = Task<Void, Error> { await sextant.run() }
         return OperatorTestEnvironment(cluster: cluster, client: client, namespace: namespace, directory: directory, tasks: [clusterTask, operatorTask])
@@ -174,11 +175,11 @@ final class OperatorTestEnvironment: Sendable {
     }
 
     /// A V2 inference request for the flower model; returns the status code and the served version.
-    static func predict(_ baseURL: String, model: String = "flower-classifier") async -> (code: Int, version: String?) {
+    static func predict(_ baseURL: String, model: String = "flower-classifier", row: [Double] = [5.1, 3.5, 1.4, 0.2]) async -> (code: Int, version: String?) {
         var request = HTTPClientRequest(url: "\(baseURL)/v2/models/\(model)/infer")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}"#))
+        request.body = .bytes(ByteBuffer(string: #"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":["# + row.map { String($0) }.joined(separator: ",") + "]}]}"))
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
