@@ -17,6 +17,9 @@ public struct OutcomeWindow: Sendable {
         public var p50: Double?
         public var p95: Double?
         public var p99: Double?
+        /// Mean and (n−1) variance of the latencies, in seconds.
+        public var mean: Double?
+        public var variance: Double?
     }
 
     private var outcomes: [Outcome] = []
@@ -41,7 +44,10 @@ public struct OutcomeWindow: Sendable {
             let rank = Int((p * Double(latencies.count)).rounded(.up))
             return latencies[min(max(rank - 1, 0), latencies.count - 1)]
         }
-        return Summary(requests: recent.count, errors: recent.filter(\.failed).count, p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99))
+        let mean = latencies.isEmpty ? nil : latencies.reduce(0, +) / Double(latencies.count)
+        let variance = latencies.count < 2 ? nil : latencies.reduce(0) { $0 + ($1 - mean!) * ($1 - mean!) } / Double(latencies.count - 1)
+        return Summary(requests: recent.count, errors: recent.filter(\.failed).count, p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99),
+                       mean: mean, variance: variance)
     }
 
     /// Seconds on the monotonic clock the window uses.

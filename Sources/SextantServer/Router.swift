@@ -257,14 +257,15 @@ public final class RouterState: Sendable {
             }
             for (name, url, weight) in names {
                 let stats = state.stats[name] ?? VariantStats()
-                let requests: Int, errors: Int, p50: Double?, p95: Double?, p99: Double?
+                let requests: Int, errors: Int, p50: Double?, p95: Double?, p99: Double?, mean: Double?, variance: Double?
                 if let window {
                     let summary = stats.recent.summary(since: OutcomeWindow.now() - window)
-                    (requests, errors, p50, p95, p99) = (summary.requests, summary.errors, summary.p50, summary.p95, summary.p99)
+                    (requests, errors, p50, p95, p99, mean, variance) = (summary.requests, summary.errors, summary.p50, summary.p95, summary.p99, summary.mean, summary.variance)
                 } else {
                     (requests, errors, p50, p95, p99) = (stats.requests, stats.errors, stats.latency.percentile(0.5), stats.latency.percentile(0.95), stats.latency.percentile(0.99))
+                    (mean, variance) = (stats.latency.mean, nil)
                 }
-                variants.append("{\"name\":\(TensorCodec.jsonString(name)),\"url\":\(TensorCodec.jsonString(url)),\"weight\":\(weight),\"requests\":\(requests),\"errors\":\(errors),\"latency\":{\"p50\":\(number(p50)),\"p95\":\(number(p95)),\"p99\":\(number(p99)),\"unit\":\"seconds\"}}")
+                variants.append("{\"name\":\(TensorCodec.jsonString(name)),\"url\":\(TensorCodec.jsonString(url)),\"weight\":\(weight),\"requests\":\(requests),\"errors\":\(errors),\"latency\":{\"p50\":\(number(p50)),\"p95\":\(number(p95)),\"p99\":\(number(p99)),\"mean\":\(number(mean)),\"variance\":\(number(variance)),\"unit\":\"seconds\"}}")
             }
             return "{\"variants\":[\(variants.joined(separator: ","))],\"reloads\":\(state.reloads),\"shadow\":{\"sent\":\(state.shadowSent),\"failed\":\(state.shadowFailed),\"dropped\":\(state.shadowDropped)}}"
         }

@@ -50,6 +50,7 @@ extension InferenceServiceSpec {
                 "replicas": .integer("Pods per version when autoscaling is off.", minimum: 0).defaulted(to: 1),
                 "autoscaling": AutoscalingSpec.schema,
                 "server": ServerSpec.schema,
+                "experiment": ExperimentSpec.schema,
             ],
             rules: [
                 ValidationRule(
@@ -234,6 +235,7 @@ extension InferenceServiceStatus {
                         "time": .string("When it ended.", format: "date-time"),
                         "modelVersionGeneration": .integer("The ModelVersion's generation when the rollout ended; a failed version is retried only after its spec changes.", minimum: 0, format: "int64"),
                     ]),
+                "experiment": ExperimentStatus.schema,
                 "conditions": ConditionSchema.list,
             ])
     }

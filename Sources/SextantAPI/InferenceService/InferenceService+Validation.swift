@@ -28,6 +28,12 @@ extension InferenceService {
         spec.replicas = spec.replicas ?? 1
         if spec.autoscaling != nil, spec.autoscaling?.minReplicas == nil { spec.autoscaling?.minReplicas = 1 }
         if spec.server != nil, spec.server?.port == nil { spec.server?.port = 8080 }
+        if var experiment = spec.experiment {
+            experiment.significance = experiment.significance ?? 0.05
+            experiment.minSamples = experiment.minSamples ?? 100
+            experiment.promoteWinner = experiment.promoteWinner ?? false
+            spec.experiment = experiment
+        }
         copy.spec = spec
         return copy
     }
@@ -58,6 +64,7 @@ extension InferenceService {
             errors.append(FieldError(.invalid, path.child("replicas"), "must not be negative", badValue: .integer(Int64(replicas))))
         }
         if let autoscaling = spec.autoscaling { errors += autoscaling.validate(at: path.child("autoscaling")) }
+        if let experiment = spec.experiment { errors += experiment.validate(at: path.child("experiment")) }
         if let server = spec.server { errors += server.validate(at: path.child("server")) }
         return errors
     }

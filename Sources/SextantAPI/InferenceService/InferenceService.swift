@@ -40,11 +40,16 @@ public struct InferenceServiceSpec: Codable, Sendable, Hashable {
     public var autoscaling: AutoscalingSpec?
     /// Settings of the server pods.
     public var server: ServerSpec?
+    /// An A/B experiment between versions; while set, it decides what is served instead of the
+    /// tracked stage.
+    public var experiment: ExperimentSpec?
 
     public init(
         modelName: String, trackStage: ModelStage? = nil, pinnedVersion: Int64? = nil, rollout: RolloutSpec? = nil,
-        traffic: TrafficSpec? = nil, replicas: Int32? = nil, autoscaling: AutoscalingSpec? = nil, server: ServerSpec? = nil
+        traffic: TrafficSpec? = nil, replicas: Int32? = nil, autoscaling: AutoscalingSpec? = nil, server: ServerSpec? = nil,
+        experiment: ExperimentSpec? = nil
     ) {
+        self.experiment = experiment
         self.modelName = modelName
         self.trackStage = trackStage
         self.pinnedVersion = pinnedVersion
@@ -282,6 +287,8 @@ public struct InferenceServiceStatus: Codable, Sendable, Hashable {
     public var rollout: RolloutProgress?
     /// How the last rollout ended.
     public var lastRollout: RolloutResult?
+    /// The running or finished experiment.
+    public var experiment: ExperimentStatus?
     public var conditions: [Condition]?
 
     public init(

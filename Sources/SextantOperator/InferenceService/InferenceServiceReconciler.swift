@@ -39,17 +39,32 @@ public struct InferenceServiceReconciler: Sendable {
         let pods = caches.pods.store.byIndex(OperatorCaches.byInferenceService, key)
         let now = KubeTime.now()
 
-        var observed = RolloutObservation(
-            service: service, desired: Candidates.desiredVersion(for: service, among: versions),
-            health: VariantObserver.health(deployments: deployments, pods: pods), now: now)
-        try await analyse(&observed, versions: versions)
-        var plan = RolloutPlanner.plan(observed)
-
+        let health = VariantObserver.health(deployments: deployments, pods: pods)
         let objects = ServingObjects(service: service, configuration: configuration)
+        var plan: RolloutPlan
+        var serving: [(version: Int64, weight: Int32)]
+        var replicas: [Int64: Int32?]
+        if let experiment = service.spec.experiment {
+            let measured = await measureExperiment(service, experiment)
+            plan = ExperimentPlanner.plan(service: service, experiment: experiment, health: health, measured: measured, now: now)
+            serving = ExperimentPlanner.serving(experiment, status: plan.status.experiment)
+            let perVersion: Int32? = service.spec.autoscaling == nil ? (service.spec.replicas ?? 1) : nil
+            replicas = Dictionary(serving.map { ($0.version, perVersion) }, uniquingKeysWith: { a, _ in a })
+        } else {
+            var observed = RolloutObservation(
+                service: service, desired: Candidates.desiredVersion(for: service, among: versions), health: health, now: now)
+            try await analyse(&observed, versions: versions)
+            plan = RolloutPlanner.plan(observed)
+            plan.status.experiment = nil
+            serving = [plan.status.stable, plan.status.canary].compactMap { $0 }.map { ($0.version, $0.weight) }
+            replicas = objects.replicas(stable: plan.status.stable, canary: plan.status.canary)
+        }
+
         let byNumber = Dictionary(versions.map { ($0.spec.version, $0) }, uniquingKeysWith: { a, _ in a })
         var requeue = plan.requeueAfter
         do {
-            requeue = min(requeue, try await writeChildren(objects, status: plan.status, versions: byNumber, deployments: deployments, now: now))
+            requeue = min(requeue, try await writeChildren(
+                objects, status: plan.status, serving: serving, replicas: replicas, versions: byNumber, deployments: deployments, now: now))
             plan.status.conditions?.set(Condition(type: InferenceServiceConditions.trafficReady, status: .true, reason: "Applied",
                                                   message: "traffic split by \(service.spec.traffic?.provider?.rawValue ?? "Router")",
                                                   observedGeneration: service.metadata.generation, lastTransitionTime: now))
@@ -106,6 +121,43 @@ public struct InferenceServiceReconciler: Sendable {
         observed.analysisResults = judged.results
     }
 
+    /// What each experiment variant showed since the experiment started: online accuracy from
+    /// each version's server, or requests/latency from the router over the experiment's window.
+    private func measureExperiment(_ service: InferenceService, _ experiment: ExperimentSpec) async -> ExperimentObservation {
+        var observed = ExperimentObservation()
+        let name = service.metadata.name ?? ""
+        let namespace = service.metadata.namespace
+        func url(_ serviceName: String) -> String? {
+            guard let cached = caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)),
+                  let ip = cached.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else { return nil }
+            return "http://\(ip):\(cached.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080)"
+        }
+        switch experiment.metric {
+        case .accuracy:
+            for variant in experiment.variants {
+                guard let base = url(ServingNames.version(name, variant.version)),
+                      let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
+                      let count = stats["accuracy"]?["count"]?.integerValue else { continue }
+                let value = stats["accuracy"]?["value"]?.doubleValue ?? 0
+                observed.proportions[variant.version] = (Int((value * Double(count)).rounded()), Int(count))
+            }
+        case .successRate, .latency:
+            let since = service.status?.experiment?.startedAt.date ?? Date()
+            let window = max(1, Int(Date().timeIntervalSince(since).rounded(.up)))
+            guard let base = url(ServingNames.stable(name)), let stats = await collector.get("\(base)/stats?window=\(window)") else { break }
+            for variant in stats["variants"]?.arrayValue ?? [] {
+                guard let version = variant["name"]?.stringValue.flatMap({ Int64($0.dropFirst()) }) else { continue }
+                let requests = Int(variant["requests"]?.integerValue ?? 0)
+                if experiment.metric == .successRate {
+                    observed.proportions[version] = (requests - Int(variant["errors"]?.integerValue ?? 0), requests)
+                } else if let mean = variant["latency"]?["mean"]?.doubleValue {
+                    observed.moments[version] = (mean * 1000, (variant["latency"]?["variance"]?.doubleValue ?? 0) * 1e6, requests)
+                }
+            }
+        }
+        return observed
+    }
+
     struct TrafficFailure: Error {
         var reason: String
         var message: String
@@ -114,7 +166,8 @@ public struct InferenceServiceReconciler: Sendable {
     /// Writes every child the planned status needs and deletes the stale ones. Returns when to
     /// look again for a retirement that is waiting for traffic to drain.
     private func writeChildren(
-        _ objects: ServingObjects, status: InferenceServiceStatus, versions: [Int64: ModelVersion], deployments: [Deployment], now: KubeTime
+        _ objects: ServingObjects, status: InferenceServiceStatus, serving: [(version: Int64, weight: Int32)], replicas: [Int64: Int32?],
+        versions: [Int64: ModelVersion], deployments: [Deployment], now: KubeTime
     ) async throws -> Duration? {
         let name = objects.name
         let namespace = objects.namespace
@@ -124,7 +177,6 @@ public struct InferenceServiceReconciler: Sendable {
         func cached<K: Resource>(_ list: [K], _ objectName: String) -> K? { list.first { $0.metadata.name == objectName } }
 
         // 1. Versions that run, with their replica counts.
-        let replicas = objects.replicas(stable: status.stable, canary: status.canary)
         for (number, count) in replicas {
             guard let version = versions[number] else { continue }
             let versionName = ServingNames.version(name, number)
@@ -150,9 +202,9 @@ public struct InferenceServiceReconciler: Sendable {
         }
 
         // 2. The traffic split.
-        let weighted = [status.stable, status.canary].compactMap { $0 }.filter { $0.weight > 0 }
+        let weighted = serving.filter { $0.weight > 0 }
         var routedVersions = Set(weighted.map(\.version))
-        if let stable = status.stable {
+        if let stable = status.stable ?? serving.first.map({ VariantStatus(version: $0.version, weight: $0.weight) }) {
             try await writer.apply(objects.stableService(stableVersion: stable.version), as: Service.self, cached: cached(cachedServices, ServingNames.stable(name)))
             switch objects.provider {
             case .router:

@@ -110,7 +110,10 @@ extension InferenceService {
                     env: [EnvVar(name: "A", value: "1"), EnvVar(name: "B", valueFrom: ["secretKeyRef": ["name": "s", "key": "k"]])],
                     nodeSelector: ["pool": "inference"],
                     tolerations: [Toleration(key: "gpu", operator: .exists, value: "x", effect: .noSchedule, tolerationSeconds: 60)],
-                    serviceAccountName: "inference", port: 9000)),
+                    serviceAccountName: "inference", port: 9000),
+                experiment: ExperimentSpec(
+                    variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
+                    metric: .accuracy, significance: 0.05, minSamples: 500, duration: "24h", promoteWinner: true)),
             status: InferenceServiceStatus(
                 observedGeneration: 3, url: "http://churn.team-a.svc", phase: .progressing,
                 stable: VariantStatus(version: 1, weight: 95, replicas: 2, readyReplicas: 2),
@@ -119,7 +122,18 @@ extension InferenceService {
                     currentStep: 0, stepStartedAt: Fixtures.time, failures: 0,
                     analysis: [AnalysisResult(metric: "p99", value: 12.5, threshold: "<= 50", passed: true, window: "30s", time: Fixtures.time, message: "ok")]),
                 lastRollout: RolloutResult(version: 1, result: .promoted, reason: "AnalysisPassed", message: "all steps passed", time: Fixtures.time, modelVersionGeneration: 2),
-                conditions: [Fixtures.condition()]))
+                conditions: [Fixtures.condition()]).withExperiment(ExperimentStatus(
+                    phase: .concluded, startedAt: Fixtures.time,
+                    variants: [ExperimentVariantResult(version: 1, weight: 50, samples: 500, value: 0.91), ExperimentVariantResult(version: 2, weight: 50, samples: 510, value: 0.94)],
+                    test: "TwoProportionZTest", statistic: 1.8, pValue: 0.04, effectSize: 0.1, winner: 2, concludedAt: Fixtures.time, message: "version 2 wins")))
+    }
+}
+
+extension InferenceServiceStatus {
+    func withExperiment(_ experiment: ExperimentStatus) -> InferenceServiceStatus {
+        var copy = self
+        copy.experiment = experiment
+        return copy
     }
 }
 
