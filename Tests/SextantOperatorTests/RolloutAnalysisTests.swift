@@ -22,10 +22,10 @@ struct RolloutAnalysisTests {
     ]
 
     /// Serves v1, then requests Production for v2 while traffic flows; returns the final service.
-    func rollOut(_ env: OperatorTestEnvironment, v2: JSONValue? = nil, until done: @escaping (InferenceService) -> Bool) async throws -> (InferenceService, [[AnalysisResult]]) {
+    func rollOut(_ env: OperatorTestEnvironment, v2: JSONValue? = nil, analysis: JSONValue = RolloutAnalysisTests.analysis, until done: @escaping (InferenceService) -> Bool) async throws -> (InferenceService, [[AnalysisResult]]) {
         try await env.apply(Fixtures.model())
         try await env.apply(Fixtures.version(1, stage: "Production"))
-        try await env.apply(Fixtures.inferenceService(steps: [50, 100], stepInterval: "2s", progressDeadline: "30s", analysis: Self.analysis))
+        try await env.apply(Fixtures.inferenceService(steps: [50, 100], stepInterval: "2s", progressDeadline: "30s", analysis: analysis))
         try await env.eventually(within: 60, "v1 serving") {
             try await env.get(InferenceService.self, "flower-classifier").status?.conditions?.isTrue("Ready") == true
         }
@@ -90,6 +90,23 @@ struct RolloutAnalysisTests {
                 try await env.get(ModelVersion.self, "flower-classifier-v2").status?.stage == .production
             }
             _ = v2
+        }
+    }
+
+    @Test("a version whose predictions are shifted is rolled back for its prediction shift against stable")
+    func shiftedPredictionsRollBack() async throws {
+        try await OperatorTestEnvironment.with(namespace: "analysis-shift") { env in
+            var v2 = Fixtures.version(2, stage: "Production")
+            v2["spec"]?["artifact"] = [
+                "uri": .string("file://" + Repository.url("Tests/Fixtures/onnx/rotated_flower_classifier.onnx").path), "format": "ONNX",
+                "digest": "sha256:dea06ec80b755226a373e654f6927411ec76d4eee0791c93ac798df37fcf449b",
+            ]
+            var analysis = Self.analysis
+            analysis["metrics"] = [["name": "prediction-shift", "type": "PredictionShift", "max": 0.1]]
+            let (service, _) = try await rollOut(env, v2: v2, analysis: analysis) { $0.status?.lastRollout?.version == 2 }
+            let last = try #require(service.status?.lastRollout)
+            #expect(last.result == .rolledBack)
+            #expect(last.message?.contains("prediction-shift") == true && last.message?.contains("above 0.1") == true, "\(last.message ?? "")")
         }
     }
 
