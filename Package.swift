@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sextant-kube-apiserver", targets: ["sextant-kube-apiserver"]),
         .library(name: "SextantOperator", targets: ["SextantOperator"]),
         .executable(name: "sextant-operator", targets: ["sextant-operator"]),
+        .executable(name: "kubectl-sextant", targets: ["kubectl-sextant"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -182,6 +183,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // kubectl sextant: status, promote, approve, abort/rollback, history, evaluate.
+        .target(
+            name: "SextantCLI",
+            dependencies: [
+                "KubeClient", "KubeCore", "SextantAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "kubectl-sextant",
+            dependencies: ["SextantCLI", "KubeClient", "KubeCore", "SextantAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Writes crds/*.yaml from the Swift types.
         .executableTarget(
             name: "sextant-crdgen",
@@ -194,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "SextantOperatorTests",
             dependencies: [
-                "SextantOperator", "SextantLocal", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
+                "SextantOperator", "SextantLocal", "SextantCLI", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
