@@ -69,6 +69,8 @@ public struct InferenceServiceReconciler: Sendable {
                                                   message: "traffic split by \(service.spec.traffic?.provider?.rawValue ?? "Router")",
                                                   observedGeneration: service.metadata.generation, lastTransitionTime: now))
         } catch let failure as TrafficFailure {
+            // Nothing we watch announces the missing kind being installed: look again later.
+            requeue = min(requeue, .seconds(30))
             var conditions = plan.status.conditions ?? []
             conditions.set(Condition(type: InferenceServiceConditions.trafficReady, status: .false, reason: failure.reason, message: failure.message,
                                      observedGeneration: service.metadata.generation, lastTransitionTime: now))
