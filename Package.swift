@@ -211,6 +211,7 @@ let package = Package(
                 "SextantOperator", "SextantLocal", "SextantCLI", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -59,6 +59,7 @@ public final class DataPlane: Sendable {
         var memory: PredictionMemory
         var feedback: RollingWindow
         var regressionBuckets: [Double] = []
+        var business = BusinessMetrics()
     }
 
     /// Options.
@@ -288,10 +289,15 @@ public final class DataPlane: Sendable {
         var unknown: [String] = []
         for (index, item) in items.enumerated() {
             guard let id = item["id"] as? String else { throw InferenceError.badRequest("feedback[\(index)].id must be a string") }
-            guard let label = item["label"] else { throw InferenceError.badRequest("feedback[\(index)].label is missing") }
-            let labels: [Any] = (label as? [Any]) ?? [label]
+            let businessValues = item["metrics"] as? [String: Any]
+            if item["metrics"] != nil, businessValues == nil { throw InferenceError.badRequest("feedback[\(index)].metrics must be an object of numbers") }
+            guard item["label"] != nil || businessValues != nil else { throw InferenceError.badRequest("feedback[\(index)] needs a label, metrics, or both") }
+            let labels: [Any] = item["label"].map { ($0 as? [Any]) ?? [$0] } ?? []
             let outcome: [Double]? = try box.withLockedValue { state -> [Double]? in
                 guard let remembered = state.memory.lookup(id) else { return nil }
+                if let businessValues, let refusal = state.business.add(businessValues) {
+                    throw InferenceError.badRequest("feedback[\(index)].metrics: \(refusal)")
+                }
                 var results: [Double] = []
                 switch remembered {
                 case .labels(let predicted):
@@ -364,7 +370,8 @@ public final class DataPlane: Sendable {
                     .init(features: $0, maxPSI: $0.compactMap(\.psi).max(), window: state.drift?.window ?? 0,
                           predictionPSI: state.baselineClasses.flatMap { state.labelDrift?.psi(baseline: $0) })
                 },
-                accuracy: .init(metric: isClassifier == false ? "mae" : "accuracy", value: state.feedback.mean, count: state.feedback.count))
+                accuracy: .init(metric: isClassifier == false ? "mae" : "accuracy", value: state.feedback.mean, count: state.feedback.count),
+                business: state.business.byName.isEmpty ? nil : state.business.byName.mapValues { .init(count: $0.count, mean: $0.mean, variance: $0.variance) })
         }
     }
 }
@@ -414,4 +421,12 @@ public struct ServerStats: Codable, Sendable {
     public var predictionDistribution: Distribution
     public var drift: Drift?
     public var accuracy: Accuracy
+    /// Business metrics posted with feedback, by name.
+    public var business: [String: Business]?
+
+    public struct Business: Codable, Sendable {
+        public var count: Int
+        public var mean: Double
+        public var variance: Double?
+    }
 }

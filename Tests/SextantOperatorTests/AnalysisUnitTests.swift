@@ -155,4 +155,18 @@ struct ExperimentPlannerUnitTests {
         #expect(plan.status.experiment?.winner == 2 && plan.status.experiment?.phase == .concluded)
         #expect(plan.events.isEmpty)
     }
+
+    @Test("business metric: the direction decides which way wins")
+    func businessDirection() throws {
+        var observed = ExperimentObservation()
+        observed.moments = [1: (10, 4, 200), 2: (14, 4, 200)]
+        for (direction, winner) in [(MetricDirection.higherIsBetter, Int64(2)), (.lowerIsBetter, 1)] {
+            let spec = ExperimentSpec(variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
+                                      metric: .business, minSamples: 100, businessMetric: "revenue", direction: direction)
+            let plan = ExperimentPlanner.plan(service: service(spec), experiment: spec, health: healthy, measured: observed, now: start)
+            let result = try #require(plan.status.experiment)
+            #expect(result.winner == winner && result.test == "WelchTTest")
+            #expect(result.message?.contains("on revenue") == true)
+        }
+    }
 }

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import KubeClient
 import KubeCore
 import SextantAPI
@@ -49,6 +51,53 @@ struct ExperimentTests {
                 let answer = await OperatorTestEnvironment.predict(url)
                 return answer.version == "1" && !table.contains("\"v2\"")
             }
+        }
+    }
+
+    @Test("a business-metric experiment: revenue posted with feedback decides, by Welch's t-test")
+    func businessExperiment() async throws {
+        try await OperatorTestEnvironment.with(namespace: "experiment-business") { env in
+            try await env.apply(Fixtures.model())
+            try await env.apply(Fixtures.version(1, stage: "Production"))
+            try await env.apply(Fixtures.version(2, stage: "Staging"))
+            var service = Fixtures.inferenceService()
+            service["spec"]?["experiment"] = [
+                "variants": [["version": 1, "weight": 50], ["version": 2, "weight": 50]],
+                "metric": "Business", "businessMetric": "revenue", "minSamples": 30,
+            ]
+            try await env.apply(service)
+            try await env.eventually(within: 60, "both variants serving") {
+                try await env.get(InferenceService.self, "flower-classifier").status?.conditions?.isTrue("Ready") == true
+            }
+            let url = try await env.serviceURL("flower-classifier")
+            let versionURLs = ["1": try await env.serviceURL("flower-classifier-v1"), "2": try await env.serviceURL("flower-classifier-v2")]
+            // Each answer's id goes back as feedback to the version that answered, with the
+            // revenue that prediction earned: version 2's recommendations earn more.
+            var posted = 0
+            try await env.eventually(within: 90, "the experiment's verdict") {
+                for _ in 0..<10 {
+                    let id = UUID().uuidString
+                    var request = HTTPClientRequest(url: "\(url)/v2/models/flower-classifier/infer")
+                    request.method = .POST
+                    request.body = .bytes(ByteBuffer(string: #"{"id":""# + id + #"","inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}"#))
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    let answer = try JSONValue(parsing: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
+                    guard let version = answer["model_version"]?.stringValue, let base = versionURLs[version] else { continue }
+                    let revenue = (version == "2" ? 12.0 : 8.0) + Double.random(in: -2...2)
+                    var feedback = HTTPClientRequest(url: "\(base)/v2/models/flower-classifier/feedback")
+                    feedback.method = .POST
+                    feedback.body = .bytes(ByteBuffer(string: #"{"id":""# + id + #"","label":0,"metrics":{"revenue":"# + String(revenue) + "}}"))
+                    _ = try await HTTPClient.shared.execute(feedback, timeout: .seconds(10))
+                    posted += 1
+                }
+                return try await env.get(InferenceService.self, "flower-classifier").status?.experiment?.phase != .running
+            }
+            let experiment = try #require(try await env.get(InferenceService.self, "flower-classifier").status?.experiment)
+            #expect(experiment.phase == .concluded, "\(experiment.message ?? "") after \(posted) feedbacks")
+            #expect(experiment.winner == 2)
+            #expect(experiment.test == "WelchTTest")
+            #expect(experiment.message?.hasPrefix("version 2 wins on revenue") == true, "\(experiment.message ?? "")")
+            #expect(abs((experiment.variants.last?.value ?? 0) - 12) < 1.5)
         }
     }
 }

@@ -15,8 +15,15 @@ public struct ExperimentSpec: Codable, Sendable, Hashable {
     public var duration: String?
     /// Serve the winner alone once the verdict names one. Default false (report only).
     public var promoteWinner: Bool?
+    /// For metric Business: the name posted with feedback (`"metrics": {"<name>": value}`).
+    public var businessMetric: String?
+    /// For metric Business: which way is better. Default HigherIsBetter.
+    public var direction: MetricDirection?
 
-    public init(variants: [ExperimentVariant], metric: ExperimentMetric, significance: Double? = nil, minSamples: Int32? = nil, duration: String? = nil, promoteWinner: Bool? = nil) {
+    public init(variants: [ExperimentVariant], metric: ExperimentMetric, significance: Double? = nil, minSamples: Int32? = nil, duration: String? = nil, promoteWinner: Bool? = nil,
+                businessMetric: String? = nil, direction: MetricDirection? = nil) {
+        self.businessMetric = businessMetric
+        self.direction = direction
         self.variants = variants
         self.metric = metric
         self.significance = significance
@@ -46,6 +53,8 @@ public enum ExperimentMetric: String, Codable, Sendable, CaseIterable, Hashable 
     case successRate = "SuccessRate"
     /// Request latency (lower is better): Welch's t-test.
     case latency = "Latency"
+    /// A business metric posted with feedback (`businessMetric`, `direction`): Welch's t-test.
+    case business = "Business"
 }
 
 /// The state and verdict of an experiment.
@@ -119,16 +128,22 @@ extension ExperimentSpec {
                         ]),
                     minItems: 2, maxItems: 10, listType: "atomic")
                     .validated("self.map(v, v.weight).sum() == 100", message: "variant weights must sum to 100"),
-                "metric": .enumeration(ExperimentMetric.self, "Accuracy and SuccessRate use a two-proportion z-test; Latency uses Welch's t-test."),
+                "metric": .enumeration(ExperimentMetric.self, "Accuracy and SuccessRate use a two-proportion z-test; Latency and Business use Welch's t-test."),
+                "businessMetric": .string("For metric Business: the metric name posted with feedback.", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,62}$"),
+                "direction": .enumeration(MetricDirection.self, "For metric Business: which way is better.").defaulted(to: "HigherIsBetter"),
                 "significance": .number("Significance level.", minimum: 0.0001, maximum: 0.5).defaulted(to: 0.05),
                 "minSamples": .integer("Observations per variant before the verdict.", minimum: 2).defaulted(to: 100),
                 "duration": DurationString.schema("The longest the experiment runs."),
                 "promoteWinner": .boolean("Serve the winner alone once the verdict names one.").defaulted(to: false),
             ])
+            .validated("self.metric != 'Business' || has(self.businessMetric)", message: "metric Business needs businessMetric")
     }
 
     func validate(at path: FieldPath) -> [FieldError] {
         var errors: [FieldError] = []
+        if metric == .business, businessMetric == nil {
+            errors.append(FieldError(.required, path.child("businessMetric"), "metric Business needs businessMetric"))
+        }
         if variants.count < 2 {
             errors.append(FieldError(.invalid, path.child("variants"), "an experiment needs at least two variants"))
         }

@@ -141,7 +141,7 @@ extension TrafficSpec {
                             minItems: 1, maxItems: 32),
                         "hostnames": .array("Host names the route answers.", of: .string("A host name.", maxLength: 253), maxItems: 16),
                     ]),
-                "stickyHeader": .string("Keep each client on one version by this request header (Router only).", pattern: "^[A-Za-z0-9-]+$", maxLength: 256),
+                "stickyHeader": .string("Keep each client on one version by this request header, or the cookie of that name (Router only).", pattern: "^[A-Za-z0-9-]+$", maxLength: 256),
             ],
             rules: [
                 ValidationRule(

@@ -32,6 +32,7 @@ extension InferenceService {
             experiment.significance = experiment.significance ?? 0.05
             experiment.minSamples = experiment.minSamples ?? 100
             experiment.promoteWinner = experiment.promoteWinner ?? false
+            experiment.direction = experiment.direction ?? .higherIsBetter
             spec.experiment = experiment
         }
         copy.spec = spec

@@ -183,7 +183,7 @@ public struct TrafficSpec: Codable, Sendable, Hashable {
     public var provider: TrafficProvider?
     /// HTTPRoute settings, required for provider GatewayAPI.
     public var gatewayAPI: GatewayAPITraffic?
-    /// Keep a client on one version by this request header (Router only).
+    /// Keep a client on one version by this request header, or the cookie of that name (Router only).
     public var stickyHeader: String?
 
     public init(provider: TrafficProvider? = nil, gatewayAPI: GatewayAPITraffic? = nil, stickyHeader: String? = nil) {

@@ -25,7 +25,7 @@ public struct ExperimentObservation: Sendable, Equatable {
 /// experiment's spec changes. Pure.
 public enum ExperimentPlanner {
     public static func test(for metric: ExperimentMetric) -> String {
-        metric == .latency ? "WelchTTest" : "TwoProportionZTest"
+        metric == .latency || metric == .business ? "WelchTTest" : "TwoProportionZTest"
     }
 
     /// Versions and weights to serve: the variants, or the winner alone once promoted.
@@ -46,10 +46,14 @@ public enum ExperimentPlanner {
         if current == nil || status.observedGeneration != generation && current?.phase != .running || current?.test != testName {
             current = ExperimentStatus(phase: .running, startedAt: now, variants: [], test: testName)
             events.append(RolloutEvent(warning: false, reason: "ExperimentStarted",
-                                       message: "comparing " + experiment.variants.map { "v\($0.version) (\($0.weight)%)" }.joined(separator: " vs ") + " on \(experiment.metric.rawValue)"))
+                                       message: "comparing " + experiment.variants.map { "v\($0.version) (\($0.weight)%)" }.joined(separator: " vs ") + " on \(experiment.metric == .business ? experiment.businessMetric ?? "Business" : experiment.metric.rawValue)"))
         }
         var result = current!
-        let higherIsBetter = experiment.metric != .latency
+        let higherIsBetter = switch experiment.metric {
+        case .latency: false
+        case .business: experiment.direction != .lowerIsBetter
+        case .accuracy, .successRate: true
+        }
         result.variants = experiment.variants.map { variant in
             if let proportion = measured.proportions[variant.version] {
                 return ExperimentVariantResult(version: variant.version, weight: variant.weight, samples: Int64(proportion.trials),
@@ -106,7 +110,7 @@ public enum ExperimentPlanner {
         var comparisons: [(version: Int64, result: TestResult)] = []
         for version in others {
             let tested: TestResult?
-            if experiment.metric == .latency {
+            if experiment.metric == .latency || experiment.metric == .business {
                 if let a = measured.moments[control], let b = measured.moments[version] {
                     tested = StatisticalTests.welchTTest(meanA: a.mean, varianceA: a.variance, countA: a.count, meanB: b.mean, varianceB: b.variance, countB: b.count)
                 } else { tested = nil }
@@ -137,13 +141,14 @@ public enum ExperimentPlanner {
         result.pValue = deciding?.result.pValue
         result.effectSize = deciding?.result.effectSize
         let unit = experiment.metric == .latency ? " ms" : ""
+        let metricName = experiment.metric == .business ? (experiment.businessMetric ?? "Business") : experiment.metric.rawValue
         let values = result.variants.map { "v\($0.version) \($0.value.map { String(format: "%.4g", $0) } ?? "-")\(unit) (n=\($0.samples))" }.joined(separator: ", ")
         let numbers = deciding.map { String(format: "%@ = %.3f, p = %.3g, effect size %.3f", result.test == "WelchTTest" ? "t" : "z", $0.result.statistic, $0.result.pValue, $0.result.effectSize) } ?? "no comparison possible"
         switch result.phase {
         case .concluded:
-            result.message = "version \(result.winner!) wins on \(experiment.metric.rawValue): \(values); \(numbers) (alpha \(String(format: "%.3g", alpha)))"
+            result.message = "version \(result.winner!) wins on \(metricName): \(values); \(numbers) (alpha \(String(format: "%.3g", alpha)))"
         default:
-            result.message = "no significant difference on \(experiment.metric.rawValue): \(values); \(numbers) (alpha \(String(format: "%.3g", alpha)))"
+            result.message = "no significant difference on \(metricName): \(values); \(numbers) (alpha \(String(format: "%.3g", alpha)))"
         }
     }
 }

@@ -143,6 +143,14 @@ public struct InferenceServiceReconciler: Sendable {
                 let value = stats["accuracy"]?["value"]?.doubleValue ?? 0
                 observed.proportions[variant.version] = (Int((value * Double(count)).rounded()), Int(count))
             }
+        case .business:
+            let metric = experiment.businessMetric ?? ""
+            for variant in experiment.variants {
+                guard let base = url(ServingNames.version(name, variant.version)),
+                      let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
+                      let moments = stats["business"]?[metric], let count = moments["count"]?.integerValue, let mean = moments["mean"]?.doubleValue else { continue }
+                observed.moments[variant.version] = (mean, moments["variance"]?.doubleValue ?? 0, Int(count))
+            }
         case .successRate, .latency:
             let since = service.status?.experiment?.startedAt.date ?? Date()
             let window = max(1, Int(Date().timeIntervalSince(since).rounded(.up)))

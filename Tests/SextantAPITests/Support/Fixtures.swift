@@ -113,7 +113,8 @@ extension InferenceService {
                     serviceAccountName: "inference", port: 9000),
                 experiment: ExperimentSpec(
                     variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
-                    metric: .accuracy, significance: 0.05, minSamples: 500, duration: "24h", promoteWinner: true)),
+                    metric: .accuracy, significance: 0.05, minSamples: 500, duration: "24h", promoteWinner: true,
+                    businessMetric: "revenue", direction: .higherIsBetter)),
             status: InferenceServiceStatus(
                 observedGeneration: 3, url: "http://churn.team-a.svc", phase: .progressing,
                 stable: VariantStatus(version: 1, weight: 95, replicas: 2, readyReplicas: 2),
