@@ -59,7 +59,7 @@ public struct LocalInstallation: Sendable {
         let directory = configuration.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let runtime = LocalRuntime.Configuration(
-            runnableImages: [LocalRuntime.RunnableImage(image: Self.repository(of: configuration.operatorConfiguration.serverImage), command: [configuration.serverExecutable])],
+            runnableImages: [LocalRuntime.RunnableImage(image: LocalRuntime.repository(of: configuration.operatorConfiguration.serverImage), command: [configuration.serverExecutable])],
             directory: directory.appendingPathComponent("pods"))
         let cluster = try await LocalCluster(httpsPort: configuration.apiPort, runtime: runtime, serviceClusterIPRange: configuration.serviceClusterIPRange, logger: logger)
         let kubeconfigURL = directory.appendingPathComponent("kubeconfig")
@@ -113,12 +113,6 @@ public struct LocalInstallation: Sendable {
         }
         let api = DynamicApi(client: client, resource: GroupVersionResource(group: type.group, version: type.version, resource: type.plural), namespaced: true, namespace: namespace)
         _ = try await api.apply(object, fieldManager: "kubectl-client-side-apply", force: true)
-    }
-
-    static func repository(of image: String) -> String {
-        var repository = image.split(separator: "@").first.map(String.init) ?? image
-        if let colon = repository.lastIndex(of: ":"), !repository[colon...].contains("/") { repository = String(repository[..<colon]) }
-        return repository
     }
 }
 

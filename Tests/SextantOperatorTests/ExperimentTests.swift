@@ -13,7 +13,7 @@ import Testing
 struct ExperimentTests {
     @Test("a latency experiment finds the slower version worse with Welch's t-test and serves the winner alone")
     func latencyExperiment() async throws {
-        try await OperatorTestEnvironment.with(namespace: "experiment-latency", faults: [2: ["--fault-latency", "0.04"]]) { env in
+        try await OperatorTestEnvironment.with(namespace: "experiment-latency", faults: [2: ["--fault-latency", "0.15"]]) { env in
             try await env.apply(Fixtures.model())
             try await env.apply(Fixtures.version(1, stage: "Production"))
             try await env.apply(Fixtures.version(2, stage: "Staging"))

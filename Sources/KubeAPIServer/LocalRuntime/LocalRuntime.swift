@@ -204,7 +204,7 @@ public actor LocalRuntime {
     }
 
     /// `ghcr.io/sextant-ml/sextant-server:1.0` → `ghcr.io/sextant-ml/sextant-server`.
-    static func repository(of image: String) -> String {
+    public static func repository(of image: String) -> String {
         var repository = image.split(separator: "@").first.map(String.init) ?? image
         if let colon = repository.lastIndex(of: ":"), !repository[colon...].contains("/") { repository = String(repository[..<colon]) }
         return repository

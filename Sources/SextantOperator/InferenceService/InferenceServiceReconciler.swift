@@ -97,10 +97,7 @@ public struct InferenceServiceReconciler: Sendable {
         let name = service.metadata.name ?? ""
         let namespace = service.metadata.namespace
         func url(_ serviceName: String) -> String? {
-            guard let cached = caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)),
-                  let ip = cached.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else { return nil }
-            let port = cached.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080
-            return "http://\(ip):\(port)"
+            ServiceAddress.baseURL(of: caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)))
         }
         if RolloutObservation.awaitsSmokeTest(service, health: observed.health),
            let version = versions.first(where: { $0.spec.version == canary.version }), version.spec.smokeTest != nil {
@@ -130,9 +127,7 @@ public struct InferenceServiceReconciler: Sendable {
         let name = service.metadata.name ?? ""
         let namespace = service.metadata.namespace
         func url(_ serviceName: String) -> String? {
-            guard let cached = caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)),
-                  let ip = cached.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else { return nil }
-            return "http://\(ip):\(cached.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080)"
+            ServiceAddress.baseURL(of: caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)))
         }
         switch experiment.metric {
         case .accuracy:
@@ -280,10 +275,7 @@ public struct InferenceServiceReconciler: Sendable {
     /// Where the router reaches a version: its Service's cluster IP (stable for the Service's
     /// life, and what the local runtime's service proxy listens on), or its DNS name.
     private func address(of service: Service?, name: String, objects: ServingObjects) -> String {
-        if let ip = service?.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" {
-            return "http://\(ip):\(objects.port)"
-        }
-        return "http://\(name).\(objects.namespace).svc.cluster.local:\(objects.port)"
+        ServiceAddress.baseURL(of: service) ?? "http://\(name).\(objects.namespace).svc.cluster.local:\(objects.port)"
     }
 
     static func resource(of object: JSONValue) -> GroupVersionResource {

@@ -12,15 +12,8 @@ public struct ServingStatsReader: Sendable {
     /// The latest stats document, or nil when the service has no stable version or the server
     /// cannot be reached.
     public func stats(of service: InferenceService, versionService: Service?) async -> JSONValue? {
-        guard let stable = service.status?.stable?.version, let versionService else { return nil }
-        let port = versionService.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080
-        let host: String
-        if let ip = versionService.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" {
-            host = ip
-        } else {
-            host = "\(ServingNames.version(service.metadata.name ?? "", stable)).\(service.metadata.namespace ?? "default").svc.cluster.local"
-        }
-        let request = HTTPClientRequest(url: "http://\(host):\(port)/v2/models/\(service.spec.modelName)/stats")
+        guard service.status?.stable?.version != nil, let base = ServiceAddress.baseURL(of: versionService) else { return nil }
+        let request = HTTPClientRequest(url: "\(base)/v2/models/\(service.spec.modelName)/stats")
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
             let body = try await response.body.collect(upTo: 1 << 20)
