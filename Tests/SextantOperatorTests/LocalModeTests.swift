@@ -42,8 +42,9 @@ struct LocalModeTests {
         try await eventually(within: 30, "a prediction through the stable Service") {
             await OperatorTestEnvironment.predict(url).version == "1"
         }
-        let v2 = try await Api<ModelVersion>(client: client, namespace: "default").get("flower-classifier-v2")
-        #expect(v2.status?.stage == .staging)
+        try await eventually(within: 30, "v2 effective Staging") {
+            try await Api<ModelVersion>(client: client, namespace: "default").get("flower-classifier-v2").status?.stage == .staging
+        }
         running.cancel()
         _ = await running.result
     }

@@ -27,8 +27,9 @@ struct OperatorEndToEndTests {
             try await env.eventually(within: 30, "a prediction through the stable Service") {
                 await OperatorTestEnvironment.predict(url).code == 200
             }
-            let v2Before = try await env.get(ModelVersion.self, "flower-classifier-v2")
-            #expect(v2Before.status?.stage == .staging)
+            try await env.eventually(within: 30, "v2 effective Staging") {
+                try await env.get(ModelVersion.self, "flower-classifier-v2").status?.stage == .staging
+            }
 
             // Keep asking the stable URL while the rollout runs: it must keep answering.
             let served = Mutex<(failures: Int, versions: Set<String>, total: Int, details: [String])>((0, [], 0, []))

@@ -61,8 +61,10 @@ struct RolloutAnalysisTests {
             #expect(last.message?.contains("success-rate") == true, "\(last.message ?? "")")
             #expect(last.message?.contains("below 95") == true, "\(last.message ?? "")")
             #expect(service.status?.stable?.version == 1 && service.status?.stable?.weight == 100)
-            let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
-            #expect(v2.status?.conditions?[type: "Ready"]?.reason == "RolloutFailed")
+            // The version's own reconcile follows the service's status a moment later.
+            try await env.eventually(within: 30, "v2 says its rollout failed") {
+                try await env.get(ModelVersion.self, "flower-classifier-v2").status?.conditions?[type: "Ready"]?.reason == "RolloutFailed"
+            }
         }
     }
 
