@@ -186,31 +186,89 @@ struct JSONParser {
 
     private mutating func parseNumber() throws -> JSONValue {
         let start = position
-        if bytes[position] == UInt8(ascii: "-") { position += 1 }
-        var isInteger = true
-        func digits() { while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 } }
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        // The digits are accumulated while scanning (as the significand of a decimal number),
+        // so most numbers are converted without building a string.
+        var significand: UInt64 = 0
+        var significantDigits = 0
+        var decimalExponent = 0
         let integerStart = position
-        digits()
+        while position < bytes.count, let digit = Self.digit(bytes[position]) {
+            accumulate(digit, into: &significand, digits: &significantDigits, exponent: &decimalExponent, fraction: false)
+            position += 1
+        }
         guard position > integerStart else { throw error("invalid number") }
         if bytes[integerStart] == UInt8(ascii: "0"), position - integerStart > 1 { throw error("leading zero in number") }
+        var isInteger = true
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             isInteger = false
             position += 1
             let fractionStart = position
-            digits()
+            while position < bytes.count, let digit = Self.digit(bytes[position]) {
+                accumulate(digit, into: &significand, digits: &significantDigits, exponent: &decimalExponent, fraction: true)
+                position += 1
+            }
             guard position > fractionStart else { throw error("invalid number") }
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             isInteger = false
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            var exponentNegative = false
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                exponentNegative = bytes[position] == UInt8(ascii: "-")
+                position += 1
+            }
             let exponentStart = position
-            digits()
+            var exponent = 0
+            while position < bytes.count, let digit = Self.digit(bytes[position]) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(digit) }
+                position += 1
+            }
             guard position > exponentStart else { throw error("invalid number") }
+            decimalExponent += exponentNegative ? -exponent : exponent
+        }
+        if isInteger, significantDigits <= 18, decimalExponent == 0 {
+            let magnitude = Int64(significand)
+            return .integer(negative ? -magnitude : magnitude)
+        }
+        // Clinger's fast path: a significand below 2^53 and a power of ten below 10^23 are both
+        // exact doubles, so one multiplication or division rounds correctly.
+        if significantDigits <= 19, significand <= 1 << 53, abs(decimalExponent) <= 22, !isInteger {
+            let value = decimalExponent < 0 ? Double(significand) / Self.powersOfTen[-decimalExponent] : Double(significand) * Self.powersOfTen[decimalExponent]
+            return .number(negative ? -value : value)
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let number = Double(text) else { throw error("invalid number") }
         return .number(number)
+    }
+
+    /// Adds one decimal digit to a significand of at most 19 digits; later digits only scale
+    /// the exponent (the slow path then converts the text exactly).
+    private func accumulate(_ digit: UInt8, into significand: inout UInt64, digits: inout Int, exponent: inout Int, fraction: Bool) {
+        if significand == 0, digit == 0 {
+            // Leading zeros carry no significant digit.
+            if fraction { exponent -= 1 }
+            return
+        }
+        if digits < 19 {
+            significand = significand * 10 + UInt64(digit)
+            digits += 1
+            if fraction { exponent -= 1 }
+        } else {
+            digits += 1
+            if !fraction { exponent += 1 }
+        }
+    }
+
+    private static func digit(_ byte: UInt8) -> UInt8? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : nil
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 
 /// Running count, mean and variance of one business metric posted with feedback (Welford's
 /// algorithm: numerically stable, constant memory).
@@ -35,14 +36,16 @@ public struct BusinessMetrics: Sendable {
     public init() {}
 
     /// Adds the values of one feedback item; returns why it was refused, if it was.
-    public mutating func add(_ values: [String: Any]) -> String? {
+    public mutating func add(_ values: [String: JSONValue]) -> String? {
+        var numbers: [(name: String, value: Double)] = []
         for (name, value) in values {
             guard Self.isValidName(name) else { return "metric name '\(name)' must start with a letter and use letters, digits, '_', '.', '-'" }
-            guard let number = value as? NSNumber, !(value is Bool), number.doubleValue.isFinite else { return "metric '\(name)' must be a finite number" }
+            guard let number = value.doubleValue, number.isFinite else { return "metric '\(name)' must be a finite number" }
             guard byName[name] != nil || byName.count < Self.maxNames else { return "at most \(Self.maxNames) business metrics are kept" }
+            numbers.append((name, number))
         }
-        for (name, value) in values {
-            byName[name, default: RunningMoments()].add((value as! NSNumber).doubleValue)
+        for (name, value) in numbers {
+            byName[name, default: RunningMoments()].add(value)
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import Logging
 import NIOConcurrencyHelpers
 import SextantModelRuntime
@@ -68,6 +69,7 @@ public final class DataPlane: Sendable {
     public let metrics: ServerMetrics
     let logger: Logger
     private let box: NIOLockedValueBox<Counters>
+    private let requestIDs = RequestIDGenerator()
 
     /// Creates a data plane in the `loading` state.
     public init(options: DataPlaneOptions, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
@@ -158,7 +160,7 @@ public final class DataPlane: Sendable {
     ///
     /// - Parameter headerLength: `Inference-Header-Content-Length` when the binary tensor
     ///   extension is used: the JSON is the first `headerLength` bytes, binary tensors follow.
-    public func inferV2(name: String, version: String?, body: Data, headerLength: Int? = nil) throws -> String {
+    public func inferV2(name: String, version: String?, body: Data, headerLength: Int? = nil) throws -> [UInt8] {
         let model = try model(named: name, version: version)
         var json = body
         var binary: Data?
@@ -170,46 +172,64 @@ public final class DataPlane: Sendable {
             binary = body.dropFirst(headerLength)
         }
         let request = try TensorCodec.decodeV2(try TensorCodec.parseObject(json), model: model, allowNaN: options.allowNaN, binary: binary)
-        let id = request.id ?? UUID().uuidString.lowercased()
+        let id = request.id ?? requestIDs.next()
         let outputs = try run(model, inputs: request.inputs, id: id)
         let names = request.outputs ?? model.tensorOutputs.map(\.name)
-        var text = "{\"id\":\(TensorCodec.jsonString(id)),\"model_name\":\(TensorCodec.jsonString(model.name)),\"model_version\":\(TensorCodec.jsonString(model.version)),\"outputs\":["
-        for (index, name) in names.enumerated() {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + outputs.values.reduce(0) { $0 + $1.count * 12 })
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONValue.writeString(id, into: &out)
+        out.append(contentsOf: #","model_name":"#.utf8)
+        JSONValue.writeString(model.name, into: &out)
+        out.append(contentsOf: #","model_version":"#.utf8)
+        JSONValue.writeString(model.version, into: &out)
+        out.append(contentsOf: #","outputs":["#.utf8)
+        var first = true
+        for name in names {
             guard let tensor = outputs[name] else { continue }
-            if index > 0 { text += "," }
-            text += "{\"name\":\(TensorCodec.jsonString(name)),\"datatype\":\"\(tensor.elementType.v2Name)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data\":"
-            TensorCodec.appendData(tensor, to: &text)
-            text += "}"
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: #"{"name":"#.utf8)
+            JSONValue.writeString(name, into: &out)
+            out.append(contentsOf: #","datatype":""#.utf8)
+            out.append(contentsOf: tensor.elementType.v2Name.utf8)
+            out.append(contentsOf: #"","shape":["#.utf8)
+            for (index, dim) in tensor.shape.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: String(dim).utf8)
+            }
+            out.append(contentsOf: #"],"data":"#.utf8)
+            TensorCodec.appendData(tensor, to: &out)
+            out.append(UInt8(ascii: "}"))
         }
-        return text + "]}"
+        out.append(contentsOf: "]}".utf8)
+        return out
     }
 
     /// Runs a V1 predict body; returns the JSON response and the request id.
-    public func predictV1(name: String, body: Data) throws -> (json: String, id: String) {
+    public func predictV1(name: String, body: Data) throws -> (json: [UInt8], id: String) {
         let model = try model(named: name)
         let object = try TensorCodec.parseObject(body)
         let input = try TensorCodec.decodeV1(object, model: model, allowNaN: options.allowNaN)
-        let id = (object["id"] as? String) ?? UUID().uuidString.lowercased()
+        let id = object["id"]?.stringValue ?? requestIDs.next()
         let outputs = try run(model, inputs: [input], id: id)
         guard let primary = outputs[model.primaryOutput] else { throw InferenceError(500, "output '\(model.primaryOutput)' missing") }
-        var json = "{\"predictions\":"
+        var out = Array(#"{"predictions":"#.utf8)
         let rows = primary.shape.first ?? 1
         let perRow = rows > 0 ? primary.count / rows : 0
         if perRow == 1 || primary.rank <= 1 {
-            TensorCodec.appendData(primary, to: &json)
+            TensorCodec.appendData(primary, to: &out)
         } else {
-            // Nested rows: re-encode the flat data row by row.
-            var flat = ""
-            TensorCodec.appendData(primary, to: &flat)
-            let parts = flat.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
-            json += "["
+            // Nested rows: one row of the flat data at a time.
+            out.append(UInt8(ascii: "["))
             for row in 0..<rows {
-                if row > 0 { json += "," }
-                json += "[" + parts[(row * perRow)..<((row + 1) * perRow)].joined(separator: ",") + "]"
+                if row > 0 { out.append(UInt8(ascii: ",")) }
+                TensorCodec.appendData(primary, range: (row * perRow)..<((row + 1) * perRow), to: &out)
             }
-            json += "]"
+            out.append(UInt8(ascii: "]"))
         }
-        return (json + "}", id)
+        out.append(UInt8(ascii: "}"))
+        return (out, id)
     }
 
     private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String) throws -> [String: Tensor] {
@@ -278,9 +298,11 @@ public final class DataPlane: Sendable {
     public func feedback(name: String, body: Data) throws -> String {
         let model = try model(named: name)
         let object = try TensorCodec.parseObject(body)
-        let items: [[String: Any]]
+        let items: [[String: JSONValue]]
         if let batch = object["feedback"] {
-            guard let list = batch as? [[String: Any]] else { throw InferenceError.badRequest("'feedback' must be an array of {id, label} objects") }
+            guard let list = batch.arrayValue?.compactMap(\.objectValue), list.count == batch.arrayValue?.count else {
+                throw InferenceError.badRequest("'feedback' must be an array of {id, label} objects")
+            }
             items = list
         } else {
             items = [object]
@@ -288,11 +310,11 @@ public final class DataPlane: Sendable {
         var matched = 0
         var unknown: [String] = []
         for (index, item) in items.enumerated() {
-            guard let id = item["id"] as? String else { throw InferenceError.badRequest("feedback[\(index)].id must be a string") }
-            let businessValues = item["metrics"] as? [String: Any]
+            guard let id = item["id"]?.stringValue else { throw InferenceError.badRequest("feedback[\(index)].id must be a string") }
+            let businessValues = item["metrics"]?.objectValue
             if item["metrics"] != nil, businessValues == nil { throw InferenceError.badRequest("feedback[\(index)].metrics must be an object of numbers") }
             guard item["label"] != nil || businessValues != nil else { throw InferenceError.badRequest("feedback[\(index)] needs a label, metrics, or both") }
-            let labels: [Any] = item["label"].map { ($0 as? [Any]) ?? [$0] } ?? []
+            let labels: [JSONValue] = item["label"].map { $0.arrayValue ?? [$0] } ?? []
             let outcome: [Double]? = try box.withLockedValue { state -> [Double]? in
                 guard let remembered = state.memory.lookup(id) else { return nil }
                 if let businessValues, let refusal = state.business.add(businessValues) {
@@ -303,19 +325,20 @@ public final class DataPlane: Sendable {
                 case .labels(let predicted):
                     for (row, truth) in labels.enumerated() where row < predicted.count {
                         let truthString: String
-                        if let string = truth as? String { truthString = string } else if let number = truth as? NSNumber, !isJSONBool(truth) {
-                            truthString = number.doubleValue == number.doubleValue.rounded() ? String(Int64(number.doubleValue)) : "\(number.doubleValue)"
-                        } else {
-                            throw InferenceError.badRequest("feedback[\(index)].label must be a label or an array of labels")
+                        switch truth {
+                        case .string(let string): truthString = string
+                        case .integer(let integer): truthString = String(integer)
+                        case .number(let number): truthString = number == number.rounded() && abs(number) < 9e18 ? String(Int64(number)) : "\(number)"
+                        default: throw InferenceError.badRequest("feedback[\(index)].label must be a label or an array of labels")
                         }
                         results.append(truthString == predicted[row] ? 1 : 0)
                     }
                 case .values(let predicted):
                     for (row, truth) in labels.enumerated() where row < predicted.count {
-                        guard let number = truth as? NSNumber, !isJSONBool(truth) else {
+                        guard let number = truth.doubleValue else {
                             throw InferenceError.badRequest("feedback[\(index)].label must be a number or an array of numbers")
                         }
-                        results.append(abs(number.doubleValue - predicted[row]))
+                        results.append(abs(number - predicted[row]))
                     }
                 }
                 for result in results { state.feedback.add(result) }

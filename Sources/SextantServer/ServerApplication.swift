@@ -16,8 +16,11 @@ public struct ServeConfiguration: Sendable {
     public var driftBaselineURI: String?
     /// Inference requests handled at once; more get 503 with Retry-After.
     public var maxConcurrency = 64
-    /// Seconds before an inference request is answered 504.
+    /// Seconds a request body may keep arriving before the request is answered 504.
     public var requestTimeout: Double = 30
+    /// Seconds a connection may stay silent (while a request is read, or between requests)
+    /// before it is closed: bounds clients that stall before sending their body.
+    public var idleTimeout: Double = 90
     /// Largest accepted request body.
     public var maxBodyBytes = 16 << 20
     public var allowNaN = false
@@ -57,29 +60,38 @@ final class ConcurrencyLimiter: Sendable {
     var current: Int { inflight.withLockedValue { $0 } }
 }
 
-/// Maps a request path to its bounded endpoint template (for metrics and logs).
+/// Maps a request path to its bounded endpoint template (for metrics and logs). Runs for every
+/// request, so it compares path segments in place instead of building strings.
 public func endpointTemplate(_ path: String) -> String {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+    func part(_ index: Int, is text: StaticString) -> Bool {
+        index < parts.count && parts[index].elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
     switch parts.count {
     case 0: return "/"
-    case 1 where ["ready", "live", "metrics", "v2", "healthz", "stats"].contains(parts[0]): return "/" + parts[0]
+    case 1:
+        for name: StaticString in ["ready", "live", "metrics", "v2", "healthz", "stats"] where part(0, is: name) { return "/\(name)" }
     default: break
     }
-    if parts.first == "v2" {
-        if parts.count == 3, parts[1] == "health" { return "/v2/health/" + (["live", "ready"].contains(parts[2]) ? parts[2] : "other") }
-        if parts.count >= 3, parts[1] == "models" {
-            var rest = Array(parts.dropFirst(3))
+    if part(0, is: "v2") {
+        if parts.count == 3, part(1, is: "health") {
+            return part(2, is: "live") ? "/v2/health/live" : part(2, is: "ready") ? "/v2/health/ready" : "/v2/health/other"
+        }
+        if parts.count >= 3, part(1, is: "models") {
+            var rest = 3
             var template = "/v2/models/{name}"
-            if rest.count >= 2, rest[0] == "versions" {
+            if parts.count >= rest + 2, part(rest, is: "versions") {
                 template += "/versions/{version}"
-                rest.removeFirst(2)
+                rest += 2
             }
-            if rest.isEmpty { return template }
-            if rest.count == 1, ["ready", "infer", "feedback", "stats"].contains(rest[0]) { return template + "/" + rest[0] }
+            if parts.count == rest { return template }
+            if parts.count == rest + 1 {
+                for name: StaticString in ["infer", "ready", "feedback", "stats"] where part(rest, is: name) { return template + "/\(name)" }
+            }
         }
     }
-    if parts.first == "v1", parts.count == 3, parts[1] == "models" {
-        return parts[2].hasSuffix(":predict") ? "/v1/models/{name}:predict" : "/v1/models/{name}"
+    if part(0, is: "v1"), parts.count == 3, part(1, is: "models") {
+        return parts[2].reversed().starts(with: ":predict".utf8.reversed()) ? "/v1/models/{name}:predict" : "/v1/models/{name}"
     }
     return "unmatched"
 }
@@ -120,9 +132,18 @@ public func jsonError(_ status: Int, _ message: String, headers: HTTPFields = [:
 
 /// A JSON response.
 public func jsonResponse(_ status: Int, _ json: String, headers: HTTPFields = [:]) -> Response {
+    jsonResponse(status, body: ByteBuffer(string: json), headers: headers)
+}
+
+/// A JSON response from UTF-8 bytes.
+public func jsonResponse(_ status: Int, bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+    jsonResponse(status, body: ByteBuffer(bytes: bytes), headers: headers)
+}
+
+private func jsonResponse(_ status: Int, body: ByteBuffer, headers: HTTPFields) -> Response {
     var fields = headers
     fields[.contentType] = "application/json"
-    return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: json)))
+    return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: body))
 }
 
 /// Builds the HTTP routes of the data plane: KServe V1, Open Inference Protocol V2, health,
@@ -131,12 +152,14 @@ public struct InferenceRoutes: Sendable {
     let dataPlane: DataPlane
     let configuration: ServeConfiguration
     let limiter: ConcurrencyLimiter
+    let bodyReader: RequestBodyReader
 
     /// Creates the route group.
     public init(dataPlane: DataPlane, configuration: ServeConfiguration) {
         self.dataPlane = dataPlane
         self.configuration = configuration
         limiter = ConcurrencyLimiter(limit: configuration.maxConcurrency)
+        bodyReader = RequestBodyReader(maxBytes: configuration.maxBodyBytes, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
     }
 
     /// Adds the routes to a router.
@@ -163,7 +186,7 @@ public struct InferenceRoutes: Sendable {
             let model = try context.parameters.require("name")
             return await limited(request) { body in
                 let (json, id) = try plane.predictV1(name: model, body: body)
-                return jsonResponse(200, json, headers: [.init("x-request-id")!: id])
+                return jsonResponse(200, bytes: json, headers: [.init("x-request-id")!: id])
             }
         }
         for versioned in [false, true] {
@@ -185,8 +208,7 @@ public struct InferenceRoutes: Sendable {
                 let version = context.parameters.get("version")
                 let headerLength = request.headers[FieldName("Inference-Header-Content-Length")!].flatMap { Int($0) }
                 return await limited(request) { body in
-                    let json = try plane.inferV2(name: model, version: version, body: body, headerLength: headerLength)
-                    return jsonResponse(200, json)
+                    jsonResponse(200, bytes: try plane.inferV2(name: model, version: version, body: body, headerLength: headerLength))
                 }
             }
         }
@@ -250,7 +272,7 @@ public struct InferenceRoutes: Sendable {
     }
 
     /// Runs a POST handler with bounded concurrency (503 + Retry-After when full), a body size
-    /// limit (413) and a timeout (504).
+    /// limit (413) and a timeout on slow bodies (504).
     func limited(_ request: Request, inference: Bool = true, _ work: @escaping @Sendable (Data) throws -> Response) async -> Response {
         guard limiter.tryAcquire() else {
             dataPlane.metrics.rejected("overload")
@@ -267,31 +289,27 @@ public struct InferenceRoutes: Sendable {
             dataPlane.metrics.rejected("body_too_large")
             return jsonError(413, "request body is \(length) bytes; the limit is \(maxBytes) (--max-body-bytes)")
         }
-        let timeout = configuration.requestTimeout
-        let response: Response = await withTaskGroup(of: Response?.self) { group in
-            group.addTask {
-                let body: ByteBuffer
-                do { body = try await request.body.collect(upTo: maxBytes) } catch {
-                    if Task.isCancelled { return nil }
-                    return jsonError(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
-                }
-                if inference, let injected = await injectFaults() { return injected }
-                do { return try work(Data(body.readableBytesView)) } catch let error as InferenceError {
-                    return jsonError(error.status, error.message)
+        let response: Response
+        switch await bodyReader.read(request) {
+        case .body(let body):
+            if inference, let injected = await injectFaults() {
+                response = injected
+            } else {
+                do { response = try work(Data(body.readableBytesView)) } catch let error as InferenceError {
+                    response = jsonError(error.status, error.message)
                 } catch {
-                    return jsonError(500, "\(error)")
+                    response = jsonError(500, "\(error)")
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? jsonError(504, "request timed out after \(timeout) s (--request-timeout)")
+        case .tooLarge:
+            dataPlane.metrics.rejected("body_too_large")
+            response = jsonError(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
+        case .timedOut:
+            dataPlane.metrics.rejected("timeout")
+            response = jsonError(504, "request timed out after \(configuration.requestTimeout) s (--request-timeout)")
+        case .failed:
+            response = jsonError(400, "the connection failed while the request body was read")
         }
-        if response.status.code == 504 { dataPlane.metrics.rejected("timeout") }
-        if response.status.code == 413 { dataPlane.metrics.rejected("body_too_large") }
         if inference {
             let elapsed = ContinuousClock.now - start
             dataPlane.recordInference(
@@ -311,6 +329,7 @@ public func buildServerApplication(
     InferenceRoutes(dataPlane: dataPlane, configuration: configuration).addRoutes(to: router)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sextant-server"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The server's Prometheus metrics, all in one registry per server (so tests can run many
@@ -6,10 +7,34 @@ import Prometheus
 /// of the model, feature names of the baseline; never request ids.
 public final class ServerMetrics: Sendable {
     /// The registry `/metrics` renders.
-    public let registry = PrometheusCollectorRegistry()
+    public let registry: PrometheusCollectorRegistry
+    /// Rows predicted.
+    public let rows: Counter
+    /// Whether the model is loaded and ready (1/0).
+    public let modelReady: Gauge
+    /// Model load time.
+    public let modelLoadSeconds: Gauge
+    /// In-flight requests.
+    public let inflight: Gauge
+    /// Per-request metrics by label values, so the hot path does not go through the registry's
+    /// name validation and lookup for every request.
+    private let requestCounters = MetricCache<RequestKey, Counter>()
+    private let requestDurations = MetricCache<String, DurationHistogram>()
+    private let classCounters = MetricCache<String, Counter>()
+
+    struct RequestKey: Hashable {
+        var endpoint: String
+        var code: Int
+    }
 
     /// Creates the metrics.
     public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        rows = registry.makeCounter(descriptor: Self.descriptor("sextant_rows_predicted_total", "Rows (instances) predicted."))
+        modelReady = registry.makeGauge(descriptor: Self.descriptor("sextant_model_ready", "1 when the model is loaded and serving, else 0."))
+        modelLoadSeconds = registry.makeGauge(descriptor: Self.descriptor("sextant_model_load_seconds", "Seconds taken to fetch, verify and load the model."))
+        inflight = registry.makeGauge(descriptor: Self.descriptor("sextant_inflight_requests", "Requests being handled now."))
         modelReady.set(to: 0)
     }
 
@@ -25,14 +50,16 @@ public final class ServerMetrics: Sendable {
 
     /// Counts one finished request.
     public func request(endpoint: String, code: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.descriptor("sextant_requests_total", "HTTP requests by endpoint template and status code."),
-            labels: [("endpoint", endpoint), ("code", String(code))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.descriptor("sextant_request_duration_seconds", "HTTP request latency by endpoint template."),
-            labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets
-        ).record(duration)
+        requestCounters.metric(for: RequestKey(endpoint: endpoint, code: code)) {
+            registry.makeCounter(
+                descriptor: Self.descriptor("sextant_requests_total", "HTTP requests by endpoint template and status code."),
+                labels: [("endpoint", endpoint), ("code", String(code))])
+        }.increment()
+        requestDurations.metric(for: endpoint) {
+            registry.makeDurationHistogram(
+                descriptor: Self.descriptor("sextant_request_duration_seconds", "HTTP request latency by endpoint template."),
+                labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets)
+        }.record(duration)
     }
 
     /// Counts a rejected request (`overload`, `timeout`, `body_too_large`).
@@ -43,30 +70,13 @@ public final class ServerMetrics: Sendable {
         ).increment()
     }
 
-    /// Rows predicted.
-    public var rows: Counter { registry.makeCounter(descriptor: Self.descriptor("sextant_rows_predicted_total", "Rows (instances) predicted.")) }
-
-    /// Whether the model is loaded and ready (1/0).
-    public var modelReady: Gauge {
-        registry.makeGauge(descriptor: Self.descriptor("sextant_model_ready", "1 when the model is loaded and serving, else 0."))
-    }
-
-    /// Model load time.
-    public var modelLoadSeconds: Gauge {
-        registry.makeGauge(descriptor: Self.descriptor("sextant_model_load_seconds", "Seconds taken to fetch, verify and load the model."))
-    }
-
-    /// In-flight requests.
-    public var inflight: Gauge {
-        registry.makeGauge(descriptor: Self.descriptor("sextant_inflight_requests", "Requests being handled now."))
-    }
-
     /// Counts predicted rows per class.
     public func predicted(classLabel: String, count: Int) {
-        registry.makeCounter(
-            descriptor: Self.descriptor("sextant_predictions_total", "Predicted rows by class label (classifiers)."),
-            labels: [("class", classLabel)]
-        ).increment(by: Int64(count))
+        classCounters.metric(for: classLabel) {
+            registry.makeCounter(
+                descriptor: Self.descriptor("sextant_predictions_total", "Predicted rows by class label (classifiers)."),
+                labels: [("class", classLabel)])
+        }.increment(by: Int64(count))
     }
 
     /// Records a regression prediction value.
@@ -121,4 +131,17 @@ public final class ServerMetrics: Sendable {
 
     /// The text exposition.
     public func render() -> String { registry.emitToString() }
+}
+
+/// Metric objects by their label values, made once through the registry.
+final class MetricCache<Key: Hashable & Sendable, Metric: Sendable>: Sendable {
+    private let metrics = NIOLockedValueBox<[Key: Metric]>([:])
+
+    /// The metric for `key`, made by `make` the first time.
+    func metric(for key: Key, make: () -> Metric) -> Metric {
+        if let metric = metrics.withLockedValue({ $0[key] }) { return metric }
+        let metric = make()
+        metrics.withLockedValue { $0[key] = metric }
+        return metric
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SextantModelRuntime
 
 /// One decoded V2 input tensor, ready for the runtime.
@@ -19,7 +20,9 @@ public struct V2InferRequest: Sendable {
     public var outputs: [String]?
 }
 
-/// JSON <-> tensor conversion and validation against a model signature.
+/// JSON <-> tensor conversion and validation against a model signature. Requests are parsed
+/// with KubeCore's JSON parser (the one the whole project uses) and tensor data goes straight
+/// from the parsed numbers into typed arrays.
 public enum TensorCodec {
     /// Every V2 datatype name the protocol defines.
     public static let v2Datatypes: Set<String> = [
@@ -27,10 +30,10 @@ public enum TensorCodec {
     ]
 
     /// Parses a JSON body into a top-level object, with a 400 on bad JSON.
-    public static func parseObject(_ body: Data) throws -> [String: Any] {
-        let parsed: Any
+    public static func parseObject(_ body: Data) throws -> [String: JSONValue] {
+        let parsed: JSONValue
         do {
-            if let fast = try? FastJSON.parse(body) { parsed = fast } else { parsed = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+            parsed = try JSONValue(parsing: body)
         } catch {
             var hint = ""
             if let text = String(data: body.prefix(1 << 20), encoding: .utf8), text.contains("NaN") || text.contains("Infinity") {
@@ -38,7 +41,7 @@ public enum TensorCodec {
             }
             throw InferenceError.badRequest("request body is not valid JSON\(hint)")
         }
-        guard let object = parsed as? [String: Any] else { throw InferenceError.badRequest("request body must be a JSON object") }
+        guard let object = parsed.objectValue else { throw InferenceError.badRequest("request body must be a JSON object") }
         return object
     }
 
@@ -47,62 +50,63 @@ public enum TensorCodec {
     /// - Parameter binary: the bytes after the JSON header when the request used the binary
     ///   tensor extension (`Inference-Header-Content-Length`); inputs with
     ///   `parameters.binary_data_size` take their data from it, in input order.
-    public static func decodeV2(_ object: [String: Any], model: InferenceModel, allowNaN: Bool, binary: Data? = nil) throws -> V2InferRequest {
+    public static func decodeV2(_ object: [String: JSONValue], model: InferenceModel, allowNaN: Bool, binary: Data? = nil) throws -> V2InferRequest {
         var binaryOffset = binary?.startIndex ?? 0
         var id: String?
         if let raw = object["id"] {
-            guard let string = raw as? String else { throw InferenceError.badRequest("'id' must be a string") }
+            guard let string = raw.stringValue else { throw InferenceError.badRequest("'id' must be a string") }
             id = string
         }
-        if let parameters = object["parameters"], !(parameters is [String: Any]) {
+        if let parameters = object["parameters"], parameters.objectValue == nil {
             throw InferenceError.badRequest("'parameters' must be an object")
         }
-        guard let inputsRaw = object["inputs"] as? [Any] else { throw InferenceError.badRequest("'inputs' must be an array of tensors") }
+        guard let inputsRaw = object["inputs"]?.arrayValue else { throw InferenceError.badRequest("'inputs' must be an array of tensors") }
         var inputs: [DecodedInput] = []
         var seen = Set<String>()
         for (index, item) in inputsRaw.enumerated() {
-            guard let tensor = item as? [String: Any] else { throw InferenceError.badRequest("inputs[\(index)] must be an object") }
-            guard let name = tensor["name"] as? String else { throw InferenceError.badRequest("inputs[\(index)].name must be a string") }
+            guard let tensor = item.objectValue else { throw InferenceError.badRequest("inputs[\(index)] must be an object") }
+            guard let name = tensor["name"]?.stringValue else { throw InferenceError.badRequest("inputs[\(index)].name must be a string") }
             guard let signature = model.model.inputs.first(where: { $0.name == name }) else {
                 throw InferenceError.badRequest("unknown input '\(name)'; the model's inputs are \(model.model.inputs.map(\.name))")
             }
             guard seen.insert(name).inserted else { throw InferenceError.badRequest("input '\(name)' is given twice") }
-            guard let datatype = tensor["datatype"] as? String else { throw InferenceError.badRequest("input '\(name)': 'datatype' must be a string") }
-            guard let shapeRaw = tensor["shape"] as? [Any] else { throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of integers") }
+            guard let datatype = tensor["datatype"]?.stringValue else { throw InferenceError.badRequest("input '\(name)': 'datatype' must be a string") }
+            guard let shapeRaw = tensor["shape"]?.arrayValue else { throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of integers") }
             var shape: [Int] = []
             for dim in shapeRaw {
-                guard let number = dim as? NSNumber, !isJSONBool(dim), let value = Int(exactly: number.doubleValue), value >= 0 else {
+                guard let value = dim.integerValue, value >= 0, let size = Int(exactly: value) else {
                     throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of non-negative integers")
                 }
-                shape.append(value)
+                shape.append(size)
             }
-            if let parameters = tensor["parameters"], !(parameters is [String: Any]) {
+            let parameters = tensor["parameters"]
+            if let parameters, parameters.objectValue == nil {
                 throw InferenceError.badRequest("input '\(name)': 'parameters' must be an object")
             }
-            let flat: [Any]
-            if let size = ((tensor["parameters"] as? [String: Any])?["binary_data_size"] as? NSNumber)?.intValue {
+            let values: [JSONValue]
+            if let size = parameters?["binary_data_size"]?.integerValue.flatMap({ Int(exactly: $0) }) {
                 guard let binary, size >= 0, binaryOffset + size <= binary.endIndex else {
                     throw InferenceError.badRequest("input '\(name)': binary_data_size \(size) exceeds the binary part of the request")
                 }
-                flat = try decodeBinary(binary[binaryOffset..<(binaryOffset + size)], datatype: datatype, name: name)
+                values = try decodeBinary(binary[binaryOffset..<(binaryOffset + size)], datatype: datatype, name: name)
                 binaryOffset += size
             } else {
                 guard let data = tensor["data"] else { throw InferenceError.badRequest("input '\(name)': 'data' is missing") }
-                flat = flatten(data)
+                values = flatten(data)
             }
             inputs.append(DecodedInput(
                 name: name,
-                tensor: try makeTensor(name: name, datatype: datatype, shape: shape, values: flat, signature: signature, allowNaN: allowNaN)))
+                tensor: try makeTensor(name: name, datatype: datatype, shape: shape, values: values, signature: signature, allowNaN: allowNaN)))
         }
         for signature in model.model.inputs where !seen.contains(signature.name) {
             throw InferenceError.badRequest("missing input '\(signature.name)'")
         }
         var outputs: [String]?
         if let outputsRaw = object["outputs"] {
-            guard let list = outputsRaw as? [Any] else { throw InferenceError.badRequest("'outputs' must be an array") }
+            guard let list = outputsRaw.arrayValue else { throw InferenceError.badRequest("'outputs' must be an array") }
             outputs = []
             for (index, item) in list.enumerated() {
-                guard let output = item as? [String: Any], let name = output["name"] as? String else {
+                guard let name = item["name"]?.stringValue else {
                     throw InferenceError.badRequest("outputs[\(index)].name must be a string")
                 }
                 guard model.tensorOutputs.contains(where: { $0.name == name }) else {
@@ -115,24 +119,23 @@ public enum TensorCodec {
     }
 
     /// Decodes V1 `instances` (or `inputs`) rows into the model's single input.
-    public static func decodeV1(_ object: [String: Any], model: InferenceModel, allowNaN: Bool) throws -> DecodedInput {
+    public static func decodeV1(_ object: [String: JSONValue], model: InferenceModel, allowNaN: Bool) throws -> DecodedInput {
         guard let rowsRaw = object["instances"] ?? object["inputs"] else {
             throw InferenceError.badRequest("expected 'instances' (or 'inputs'): an array of rows")
         }
-        guard let rows = rowsRaw as? [Any], !rows.isEmpty else { throw InferenceError.badRequest("'instances' must be a non-empty array of rows") }
+        guard let rows = rowsRaw.arrayValue, !rows.isEmpty else { throw InferenceError.badRequest("'instances' must be a non-empty array of rows") }
         guard model.model.inputs.count == 1, let signature = model.model.inputs.first, let type = signature.elementType else {
             throw InferenceError.badRequest("V1 predict needs a model with exactly one tensor input; use V2 infer")
         }
-        var flat: [Any] = []
+        var flat: [JSONValue] = []
         var width: Int?
         for (index, row) in rows.enumerated() {
-            let values: [Any] = (row as? [Any]) ?? [row]
+            let values = row.arrayValue ?? [row]
             if let width, width != values.count {
                 throw InferenceError.badRequest("instances[\(index)] has \(values.count) values; instances[0] has \(width)")
             }
             width = values.count
-            for value in values where value is [Any] {
-                _ = value
+            if values.contains(where: { $0.arrayValue != nil }) {
                 throw InferenceError.badRequest("instances[\(index)] must be a flat row of numbers")
             }
             flat.append(contentsOf: values)
@@ -143,10 +146,10 @@ public enum TensorCodec {
         return DecodedInput(name: signature.name, tensor: tensor)
     }
 
-    /// Decodes little-endian binary tensor data (the V2 binary tensor extension) into JSON-like values.
-    static func decodeBinary(_ bytes: Data, datatype: String, name: String) throws -> [Any] {
+    /// Decodes little-endian binary tensor data (the V2 binary tensor extension) into JSON values.
+    static func decodeBinary(_ bytes: Data, datatype: String, name: String) throws -> [JSONValue] {
         let raw = [UInt8](bytes)
-        func fixed<T>(_ size: Int, _ make: (UInt64) -> T) throws -> [T] {
+        func fixed(_ size: Int, _ make: (UInt64) -> JSONValue) throws -> [JSONValue] {
             guard raw.count % size == 0 else { throw InferenceError.badRequest("input '\(name)': \(raw.count) binary bytes is not a multiple of \(size)") }
             return stride(from: 0, to: raw.count, by: size).map { start in
                 var value: UInt64 = 0
@@ -155,20 +158,20 @@ public enum TensorCodec {
             }
         }
         switch datatype {
-        case "FP32": return try fixed(4) { NSNumber(value: Float(bitPattern: UInt32($0))) }
-        case "FP64": return try fixed(8) { NSNumber(value: Double(bitPattern: $0)) }
-        case "INT64": return try fixed(8) { NSNumber(value: Int64(bitPattern: $0)) }
-        case "INT32": return try fixed(4) { NSNumber(value: Int32(bitPattern: UInt32($0))) }
-        case "BOOL": return try fixed(1) { NSNumber(value: $0 != 0) }
+        case "FP32": return try fixed(4) { .number(Double(Float(bitPattern: UInt32($0)))) }
+        case "FP64": return try fixed(8) { .number(Double(bitPattern: $0)) }
+        case "INT64": return try fixed(8) { .integer(Int64(bitPattern: $0)) }
+        case "INT32": return try fixed(4) { .integer(Int64(Int32(bitPattern: UInt32($0)))) }
+        case "BOOL": return try fixed(1) { .bool($0 != 0) }
         case "BYTES":
-            var out: [Any] = []
+            var out: [JSONValue] = []
             var index = 0
             while index < raw.count {
                 guard index + 4 <= raw.count else { throw InferenceError.badRequest("input '\(name)': truncated BYTES element") }
                 let length = Int(raw[index]) | Int(raw[index + 1]) << 8 | Int(raw[index + 2]) << 16 | Int(raw[index + 3]) << 24
                 index += 4
                 guard index + length <= raw.count else { throw InferenceError.badRequest("input '\(name)': truncated BYTES element") }
-                out.append(String(decoding: raw[index..<(index + length)], as: UTF8.self))
+                out.append(.string(String(decoding: raw[index..<(index + length)], as: UTF8.self)))
                 index += length
             }
             return out
@@ -177,22 +180,26 @@ public enum TensorCodec {
         }
     }
 
-    static func flatten(_ data: Any) -> [Any] {
-        guard let array = data as? [Any] else { return [data] }
+    /// The scalar elements of tensor `data`, nested arrays flattened in row-major order.
+    static func flatten(_ data: JSONValue) -> [JSONValue] {
+        guard case .array(let array) = data else { return [data] }
         // Tensors are homogeneous: only nested data has an array first. (A ragged mix fails the
         // element checks later.)
-        if let first = array.first, !(first is [Any]) { return array }
-        var out: [Any] = []
-        out.reserveCapacity(array.count)
-        func walk(_ value: Any) {
-            if let nested = value as? [Any] { nested.forEach(walk) } else { out.append(value) }
+        guard let first = array.first, case .array = first else { return array }
+        var out: [JSONValue] = []
+        func walk(_ value: JSONValue) {
+            if case .array(let nested) = value {
+                for element in nested { walk(element) }
+            } else {
+                out.append(value)
+            }
         }
-        walk(array)
+        walk(data)
         return out
     }
 
     static func makeTensor(
-        name: String, datatype: String, shape: [Int], values: [Any], signature: ValueSignature, allowNaN: Bool, field: String? = nil
+        name: String, datatype: String, shape: [Int], values: [JSONValue], signature: ValueSignature, allowNaN: Bool, field: String? = nil
     ) throws -> Tensor {
         let label = field ?? "input '\(name)'"
         guard v2Datatypes.contains(datatype) else {
@@ -219,11 +226,15 @@ public enum TensorCodec {
         do {
             switch expected {
             case .float:
-                return try Tensor(shape: shape, floats: try values.enumerated().map { Float(try number($1, label, $0, allowNaN)) })
+                var floats = [Float](repeating: 0, count: values.count)
+                for index in values.indices { floats[index] = Float(try number(values[index], label, index, allowNaN)) }
+                return try Tensor(shape: shape, floats: floats)
             case .double:
-                return try Tensor(shape: shape, doubles: try values.enumerated().map { try number($1, label, $0, allowNaN) })
+                var doubles = [Double](repeating: 0, count: values.count)
+                for index in values.indices { doubles[index] = try number(values[index], label, index, allowNaN) }
+                return try Tensor(shape: shape, doubles: doubles)
             case .int64:
-                return try Tensor(shape: shape, int64s: try values.enumerated().map { Int64(try integer($1, label, $0)) })
+                return try Tensor(shape: shape, int64s: try values.enumerated().map { try integer($1, label, $0) })
             case .int32:
                 return try Tensor(shape: shape, int32s: try values.enumerated().map {
                     let value = try integer($1, label, $0)
@@ -232,13 +243,13 @@ public enum TensorCodec {
                 })
             case .string:
                 return try Tensor(shape: shape, strings: try values.enumerated().map {
-                    guard let string = $1 as? String else { throw InferenceError.badRequest("\(label): value at index \($0) must be a string") }
+                    guard let string = $1.stringValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be a string") }
                     return string
                 })
             case .bool:
                 return try Tensor(shape: shape, bools: try values.enumerated().map {
-                    guard isJSONBool($1), let bool = $1 as? NSNumber else { throw InferenceError.badRequest("\(label): value at index \($0) must be true or false") }
-                    return bool.boolValue
+                    guard let bool = $1.boolValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be true or false") }
+                    return bool
                 })
             }
         } catch let error as InferenceError {
@@ -248,22 +259,16 @@ public enum TensorCodec {
         }
     }
 
-    static func number(_ value: Any, _ label: String, _ index: Int, _ allowNaN: Bool) throws -> Double {
+    /// A float element: a JSON number, or one of the strings JSON needs for non-finite values.
+    static func number(_ value: JSONValue, _ label: String, _ index: Int, _ allowNaN: Bool) throws -> Double {
         let result: Double
-        // NSNumber first: it is what JSONSerialization produces for numbers, and a failed
-        // `as? String` bridging cast per element is expensive on Linux.
-        if let number = value as? NSNumber {
-            guard !isJSONBool(number) else { throw InferenceError.badRequest("\(label): value at index \(index) must be a number") }
-            result = number.doubleValue
-        } else if let string = value as? String {
-            switch string {
-            case "NaN", "nan": result = .nan
-            case "Infinity", "inf", "+Infinity": result = .infinity
-            case "-Infinity", "-inf": result = -.infinity
-            default: throw InferenceError.badRequest("\(label): value at index \(index) must be a number")
-            }
-        } else {
-            throw InferenceError.badRequest("\(label): value at index \(index) must be a number")
+        switch value {
+        case .number(let number): result = number
+        case .integer(let integer): result = Double(integer)
+        case .string("NaN"), .string("nan"): result = .nan
+        case .string("Infinity"), .string("inf"), .string("+Infinity"): result = .infinity
+        case .string("-Infinity"), .string("-inf"): result = -.infinity
+        default: throw InferenceError.badRequest("\(label): value at index \(index) must be a number")
         }
         if !allowNaN, !result.isFinite {
             throw InferenceError(422, "\(label): value at index \(index) is \(result.isNaN ? "NaN" : "infinite"); start the server with --allow-nan to accept it")
@@ -271,58 +276,42 @@ public enum TensorCodec {
         return result
     }
 
-    static func integer(_ value: Any, _ label: String, _ index: Int) throws -> Int64 {
-        guard let number = value as? NSNumber, !isJSONBool(value), let integer = Int64(exactly: number.doubleValue) else {
-            throw InferenceError.badRequest("\(label): value at index \(index) must be an integer")
+    static func integer(_ value: JSONValue, _ label: String, _ index: Int) throws -> Int64 {
+        switch value {
+        case .integer(let integer): return integer
+        case .number(let number) where Int64(exactly: number) != nil: return Int64(number)
+        default: throw InferenceError.badRequest("\(label): value at index \(index) must be an integer")
         }
-        return integer
     }
 
     // MARK: Encoding
 
-    /// Appends the JSON for a tensor's flat data.
-    static func appendData(_ tensor: Tensor, to out: inout String) {
-        out += "["
+    /// Appends the JSON array of a tensor's flat data (or of the flat elements in `range`).
+    static func appendData(_ tensor: Tensor, range: Range<Int>? = nil, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        func each<T>(_ values: [T], _ write: (T, inout [UInt8]) -> Void) {
+            let indices = range ?? values.indices
+            for index in indices {
+                if index > indices.lowerBound { out.append(UInt8(ascii: ",")) }
+                write(values[index], &out)
+            }
+        }
         switch tensor.storage {
-        case .float(let values): appendJoined(values.map { jsonNumber(Double($0), float: $0) }, &out)
-        case .double(let values): appendJoined(values.map { jsonNumber($0, float: nil) }, &out)
-        case .int64(let values): appendJoined(values.map { String($0) }, &out)
-        case .int32(let values): appendJoined(values.map { String($0) }, &out)
-        case .bool(let values): appendJoined(values.map { $0 ? "true" : "false" }, &out)
-        case .string(let values): appendJoined(values.map(jsonString), &out)
+        case .float(let values): each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
+        case .double(let values): each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
+        case .int64(let values): each(values) { value, out in out.append(contentsOf: String(value).utf8) }
+        case .int32(let values): each(values) { value, out in out.append(contentsOf: String(value).utf8) }
+        case .bool(let values): each(values) { value, out in out.append(contentsOf: (value ? "true" : "false").utf8) }
+        case .string(let values): each(values) { value, out in JSONValue.writeString(value, into: &out) }
         }
-        out += "]"
-    }
-
-    static func appendJoined(_ parts: [String], _ out: inout String) {
-        for (index, part) in parts.enumerated() {
-            if index > 0 { out += "," }
-            out += part
-        }
-    }
-
-    /// A JSON number; non-finite values become `null`.
-    static func jsonNumber(_ value: Double, float: Float?) -> String {
-        guard value.isFinite else { return "null" }
-        if let float { return "\(float)" }
-        return "\(value)"
+        out.append(UInt8(ascii: "]"))
     }
 
     /// A JSON string literal.
     public static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        var out: [UInt8] = []
+        JSONValue.writeString(string, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Row values of a tensor's first dimension as strings (labels) or doubles, for metrics.
@@ -339,20 +328,4 @@ public enum TensorCodec {
         case .double(let v): return (nil, v)
         }
     }
-}
-
-/// The class `JSONSerialization` uses for JSON booleans (`__NSCFBoolean` on Linux and Darwin).
-private let jsonBoolClass: AnyClass? = {
-    guard let array = try? JSONSerialization.jsonObject(with: Data("[true]".utf8)) as? [NSNumber], let first = array.first else { return nil }
-    return type(of: first)
-}()
-
-/// Whether a `JSONSerialization` value is a JSON boolean (not a number 0/1, which also bridge to
-/// Bool). A class identity check: this runs once per tensor element.
-func isJSONBool(_ value: Any) -> Bool {
-    if let number = value as? NSNumber {
-        if let jsonBoolClass { return type(of: number) == jsonBoolClass }
-        return String(cString: number.objCType) == "c"
-    }
-    return value is Bool
 }

@@ -1,12 +1,16 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 
 /// A minimal Hummingbird JSON echo server: the ceiling `hack/bench-server` compares
-/// sextant-server against (same HTTP stack, no model work).
+/// sextant-server against (same HTTP stack and executor set-up, no model work).
 @main
 struct EchoBench {
     static func main() async throws {
+        // As in sextant-server: NIO's event loops run the handlers.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let port = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 8090
         var logger = Logger(label: "sextant-echo-bench")
         logger.logLevel = .warning

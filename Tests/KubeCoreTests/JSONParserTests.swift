@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+@testable import KubeCore
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test("structure, escapes, integers and doubles")
+    func documents() throws {
+        let value = try JSONValue(parsing: Data(#"{"a":[1,-2,3.5,1e-3,-0.25E+2,0,12345678901234567890],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":[true,false,null],"d":{}}"#.utf8))
+        #expect(value["a"] == [1, -2, 3.5, 0.001, -25.0, 0, .number(12345678901234567890)])
+        #expect(value["b"] == .string("x\"\\/\né😀"))
+        #expect(value["c"] == [true, false, nil])
+        #expect(value["d"] == .object([:]))
+        #expect(try JSONValue(parsing: Data("-9223372036854775808".utf8)) == .integer(.min))
+        #expect(try JSONValue(parsing: Data("9223372036854775808".utf8)) == .number(9223372036854775808))
+        #expect(try JSONValue(parsing: Data("2.0".utf8)) == .number(2))
+        for bad in ["[1,]", "{\"a\" 1}", "[01]", "[1.]", "\"\\x\"", "[1] x", "NaN", "[-]", "{\"a\":1,}", "\"\u{01}\"", "1e", "-", "[1e+]"] {
+            #expect(throws: (any Error).self, "\(bad)") { try JSONValue(parsing: Data(bad.utf8)) }
+        }
+    }
+
+    /// The parser converts most numbers from the digits it scanned (without building a string);
+    /// every result must equal the correctly rounded conversion of the text.
+    @Test("numbers convert exactly like Double(text), on the fast path and off it")
+    func numbersRoundExactly() throws {
+        var generator = SplitMix64(seed: 0x5EED)
+        var texts = ["0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "1e22", "1e23", "9007199254740993", "9007199254740992.5",
+                     "4.9e-324", "1.7976931348623157e308", "2.2250738585072014e-308", "0.000001", "123456789012345678",
+                     "1234567890123456789", "0.12345678901234567890123", "3.14159265358979323846", "1E-22", "1e-23"]
+        for _ in 0..<20_000 {
+            let bits = generator.next()
+            let double = Double(bitPattern: bits)
+            if double.isFinite { texts.append("\(double)") }
+            let float = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
+            if float.isFinite { texts.append("\(Double(float))"); texts.append("\(float)") }
+            let decimal = Double(Int64(bitPattern: bits) % 10_000_000) / 10_000
+            texts.append(String(format: "%.17g", decimal))
+            texts.append(String(format: "%.6e", decimal * 1e-5))
+        }
+        for text in texts {
+            let expected = try #require(Double(text), "\(text)")
+            let parsed = try JSONValue(parsing: Data(text.utf8))
+            let value = try #require(parsed.doubleValue, "\(text)")
+            #expect(value == expected, "\(text): parsed \(value), expected \(expected)")
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so the test's inputs are the same every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

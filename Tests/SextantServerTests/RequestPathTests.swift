@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import SextantServer
+
+@Suite("Per-request helpers")
+struct RequestPathTests {
+    @Test("paths map to bounded endpoint templates")
+    func templates() {
+        let cases: [(String, String)] = [
+            ("/", "/"), ("/ready", "/ready"), ("/metrics", "/metrics"), ("/v2", "/v2"), ("/nope", "unmatched"),
+            ("/v2/health/live", "/v2/health/live"), ("/v2/health/ready", "/v2/health/ready"), ("/v2/health/x", "/v2/health/other"),
+            ("/v2/models/iris", "/v2/models/{name}"), ("/v2/models/iris/infer", "/v2/models/{name}/infer"),
+            ("/v2/models/iris/versions/3", "/v2/models/{name}/versions/{version}"),
+            ("/v2/models/iris/versions/3/infer", "/v2/models/{name}/versions/{version}/infer"),
+            ("/v2/models/iris/feedback", "/v2/models/{name}/feedback"), ("/v2/models/iris/stats", "/v2/models/{name}/stats"),
+            ("/v2/models/iris/ready", "/v2/models/{name}/ready"), ("/v2/models/iris/other", "unmatched"),
+            ("/v2/models/iris/versions/3/infer/more", "unmatched"),
+            ("/v1/models/iris", "/v1/models/{name}"), ("/v1/models/iris:predict", "/v1/models/{name}:predict"),
+            ("/v1/models/iris/x", "unmatched"), ("//v2//models/iris/infer", "/v2/models/{name}/infer"),
+        ]
+        for (path, template) in cases { #expect(endpointTemplate(path) == template, "\(path)") }
+    }
+
+    @Test("generated request ids are unique, UUID-shaped, and differ between generators")
+    func requestIDs() {
+        let generator = RequestIDGenerator()
+        let ids = (0..<10_000).map { _ in generator.next() }
+        #expect(Set(ids).count == ids.count)
+        let shape = #/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/#
+        #expect(ids.allSatisfy { $0.wholeMatch(of: shape) != nil }, "\(ids[0])")
+        #expect(RequestIDGenerator().next() != RequestIDGenerator().next())
+    }
+
+    @Test("JSON log lines reach the file complete and in order, with a UTC timestamp")
+    func bufferedJSONLogs() throws {
+        let directory = try makeTempDirectory()
+        let path = directory.appendingPathComponent("log.jsonl").path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        let writer = BufferedLogWriter(fileDescriptor: descriptor)
+        var logger = Logger(label: "test") { JSONLogHandler(label: $0, writer: writer) }
+        logger[metadataKey: "pod"] = "a\"b"
+        let before = Date()
+        for index in 0..<2_000 { logger.info("request", metadata: ["n": "\(index)"]) }
+        writer.flush()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2_000)
+        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        #expect(objects.map { $0["n"] } == (0..<2_000).map { "\($0)" })
+        #expect(objects[0]["pod"] == "a\"b" && objects[0]["level"] == "info" && objects[0]["msg"] == "request" && objects[0]["label"] == "test")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = try #require(formatter.date(from: objects[0]["ts"] ?? ""), "\(objects[0])")
+        #expect(abs(stamp.timeIntervalSince(before)) < 60)
+    }
+}
