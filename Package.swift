@@ -200,15 +200,20 @@ let package = Package(
             name: "kubectl-sextant",
             dependencies: ["SextantCLI", "KubeClient", "KubeCore", "SextantAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // Writes crds/*.yaml from the Swift types.
+        // Writes crds/*.yaml from the Swift types, and the chart's CRDs and RBAC rules.
         .executableTarget(
             name: "sextant-crdgen",
             dependencies: [
-                "SextantAPI",
+                "SextantAPI", "SextantOperator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        // The Helm chart, the kustomize manifests, the images' build and the workflows.
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: ["SextantOperator", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "SextantOperatorTests",
             dependencies: [

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates everything derived from the Swift API types: crds/*.yaml, docs/reference.md and
-# the API summary in README.md. Run it after changing Sources/SextantAPI; tests fail on drift.
+# Regenerates everything derived from the Swift sources: crds/*.yaml, docs/reference.md, the API
+# summary in README.md, the Helm chart's crds/ and RBAC rules (charts/sextant/templates/_rules.tpl,
+# from OperatorPermissions.rules), and the plain manifests under manifests/ (rendered from the
+# chart by Helm's engine: hack/helm-render.py, which needs PyPI helm-python-sdk). Run it after
+# changing Sources/SextantAPI, OperatorPermissions or the chart; tests fail on drift.
 #   hack/generate.sh           write the files
 #   hack/generate.sh --check   exit non-zero if any file is out of date
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift run --quiet sextant-crdgen --output crds --reference docs/reference.md --readme README.md "$@"
+swift run --quiet sextant-crdgen --output crds --reference docs/reference.md --readme README.md --chart charts/sextant "$@"
+python3 hack/helm-render.py manifests "$@"

@@ -82,6 +82,11 @@ public final class Gauge: LabeledValues, @unchecked Sendable {
     init(name: String, help: String) { super.init(name: name, help: help, type: "gauge") }
 
     public func set(_ value: Double, _ labels: [String: String] = [:]) { values.withLock { $0[labels] = value } }
+
+    /// Drops every series whose labels match (e.g. those of an object that no longer exists).
+    public func removeAll(where matches: ([String: String]) -> Bool) {
+        values.withLock { values in values = values.filter { !matches($0.key) } }
+    }
 }
 
 /// A distribution in cumulative buckets.

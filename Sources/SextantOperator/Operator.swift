@@ -12,13 +12,20 @@ public struct SextantOperator: Sendable {
     let client: KubernetesClient
     let configuration: OperatorConfiguration
     let metrics: RuntimeMetrics
+    let rolloutMetrics: RolloutMetrics
     let events: EventRecorder
     let logger: Logger
 
-    public init(client: KubernetesClient, configuration: OperatorConfiguration, metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "sextant.operator")) {
+    /// Creates the operator. Operators sharing `metrics` must share `rolloutMetrics` too (a
+    /// registry holds each series once); by default it is made in `metrics.registry`.
+    public init(
+        client: KubernetesClient, configuration: OperatorConfiguration, metrics: RuntimeMetrics = RuntimeMetrics(), rolloutMetrics: RolloutMetrics? = nil,
+        logger: Logger = Logger(label: "sextant.operator")
+    ) {
         self.client = client
         self.configuration = configuration
         self.metrics = metrics
+        self.rolloutMetrics = rolloutMetrics ?? RolloutMetrics(registry: metrics.registry)
         self.logger = logger
         let namespace = configuration.namespaces.count == 1 ? configuration.namespaces[0] : nil
         caches = OperatorCaches(client: client, namespace: namespace, metrics: metrics, logger: logger)
@@ -71,7 +78,7 @@ public struct SextantOperator: Sendable {
 
         let modelReconciler = ModelReconciler(caches: caches, events: events)
         let versionReconciler = ModelVersionReconciler(caches: caches, checker: ArtifactChecker(), configuration: configuration, events: events)
-        let serviceReconciler = InferenceServiceReconciler(caches: caches, configuration: configuration, client: client, events: events, logger: logger)
+        let serviceReconciler = InferenceServiceReconciler(caches: caches, configuration: configuration, client: client, events: events, metrics: rolloutMetrics, logger: logger)
         let policyReconciler = RetrainPolicyReconciler(caches: caches, events: events, signalInterval: configuration.signalInterval, logger: logger)
         let (modelController, versionController, serviceController, policyController) = (models, versions, services, policies)
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import SextantAPI
 
-/// Writes the CRD YAML of every Sextant kind, and the API reference, generated from the Swift types.
+/// Writes the CRD YAML of every Sextant kind, and the API reference, generated from the Swift types;
+/// with `--chart`, also the chart's CRDs and RBAC rules (from `OperatorPermissions.rules`).
 @main
 struct CRDGen: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,9 @@ struct CRDGen: ParsableCommand {
 
     @Option(help: "README to update between the generated-summary markers.")
     var readme: String?
+
+    @Option(help: "Helm chart directory to write crds/ and templates/_rules.tpl (RBAC from OperatorPermissions) into.")
+    var chart: String?
 
     @Flag(help: "Exit non-zero if any target differs from what would be generated; write nothing.")
     var check = false
@@ -37,6 +41,9 @@ struct CRDGen: ParsableCommand {
             }
             targets.append((readme, updated))
         }
+        if let chart {
+            targets += try ChartFiles.files().map { ("\(chart)/\($0.path)", $0.contents) }
+        }
         if targets.isEmpty {
             print(try SextantCRDs.files().map(\.contents).joined(separator: "---\n"), terminator: "")
             return
@@ -47,6 +54,7 @@ struct CRDGen: ParsableCommand {
             return
         }
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        if let chart { try FileManager.default.createDirectory(atPath: "\(chart)/crds", withIntermediateDirectories: true) }
         for target in targets {
             try target.contents.write(toFile: target.path, atomically: true, encoding: .utf8)
         }

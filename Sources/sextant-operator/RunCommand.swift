@@ -14,8 +14,8 @@ struct RunCommand: AsyncParsableCommand {
     var kubeconfig: String?
     @Option(help: "Kubeconfig context.")
     var context: String?
-    @Option(help: "Namespace to watch (default: all). Also $SEXTANT_WATCH_NAMESPACE.")
-    var namespace: String?
+    @Option(help: "Namespace to watch; repeat it or separate names with commas (default: all). Also $SEXTANT_WATCH_NAMESPACE.")
+    var namespace: [String] = []
     @Option(help: "Default Sextant server image. Also $SEXTANT_SERVER_IMAGE.")
     var serverImage: String = ProcessInfo.processInfo.environment["SEXTANT_SERVER_IMAGE"] ?? OperatorConfiguration.defaultServerImage
     @Option(help: "Router image (default: the server image). Also $SEXTANT_ROUTER_IMAGE.")
@@ -35,6 +35,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--metrics-bind-address must be HOST:PORT, e.g. 0.0.0.0:8080 (got '\(metricsBindAddress)')")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        for name in watchedNamespaces() where name.wholeMatch(of: /[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/) == nil {
+            throw ValidationError("namespace '\(name)' is not a valid namespace name (lowercase letters, digits and '-', at most 63)")
+        }
+    }
+
+    /// `--namespace` values, else `$SEXTANT_WATCH_NAMESPACE`; empty means all namespaces.
+    func watchedNamespaces() -> [String] {
+        let values = namespace.isEmpty ? [ProcessInfo.processInfo.environment["SEXTANT_WATCH_NAMESPACE"] ?? ""] : namespace
+        return OperatorGroup.namespaces(from: values)
     }
 
     static func split(_ address: String) -> (host: String, port: Int)? {
@@ -47,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "sextant-operator")
         let environment = ProcessInfo.processInfo.environment
-        let namespace = self.namespace ?? environment["SEXTANT_WATCH_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
+        let namespaces = watchedNamespaces()
         let routerImage = self.routerImage ?? environment["SEXTANT_ROUTER_IMAGE"]
         let clientConfiguration: ClientConfiguration
         do {
@@ -58,13 +67,13 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = RuntimeMetrics()
         let client = try KubernetesClient(configuration: clientConfiguration, observer: metrics, logger: logger)
         let configuration = OperatorConfiguration(
-            serverImage: serverImage, routerImage: routerImage, namespaces: namespace.map { [$0] } ?? [], concurrency: concurrency)
-        let sextant = SextantOperator(client: client, configuration: configuration, metrics: metrics, logger: logger)
+            serverImage: serverImage, routerImage: routerImage, namespaces: namespaces, concurrency: concurrency)
+        let sextant = OperatorGroup(client: client, configuration: configuration, metrics: metrics, logger: logger)
         let (host, port) = Self.split(metricsBindAddress)!
         let operational = try await OperationalServer(host: host, port: port, metrics: metrics.registry) { sextant.isReady }
-        logger.info("starting", metadata: ["metrics.port": "\(operational.port)", "namespace": "\(namespace ?? "<all>")", "server.image": "\(serverImage)"])
+        logger.info("starting", metadata: ["metrics.port": "\(operational.port)", "namespaces": "\(namespaces.isEmpty ? "<all>" : namespaces.joined(separator: ","))", "server.image": "\(serverImage)"])
 
-        let leaseNamespace = leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? namespace ?? "default"
+        let leaseNamespace = leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? namespaces.first ?? "default"
         let identity = ProcessInfo.processInfo.environment["POD_NAME"] ?? "\(ProcessInfo.processInfo.hostName)-\(UUID().uuidString.prefix(8))"
         let leaderElect = self.leaderElect
         try await withThrowingTaskGroup(of: Void.self) { group in

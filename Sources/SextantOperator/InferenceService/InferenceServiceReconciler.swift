@@ -13,6 +13,7 @@ public struct InferenceServiceReconciler: Sendable {
     let configuration: OperatorConfiguration
     let writer: ChildWriter
     let events: EventRecorder
+    let metrics: RolloutMetrics
     let logger: Logger
     let smokeTester = SmokeTester()
     let collector = CanaryMetricsCollector()
@@ -20,11 +21,14 @@ public struct InferenceServiceReconciler: Sendable {
     /// flight through the old routing finish.
     let retireDelay: Double = 3
 
-    public init(caches: OperatorCaches, configuration: OperatorConfiguration, client: KubernetesClient, events: EventRecorder, logger: Logger) {
+    public init(
+        caches: OperatorCaches, configuration: OperatorConfiguration, client: KubernetesClient, events: EventRecorder, metrics: RolloutMetrics, logger: Logger
+    ) {
         self.caches = caches
         self.configuration = configuration
         self.writer = ChildWriter(client: client)
         self.events = events
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -54,6 +58,9 @@ public struct InferenceServiceReconciler: Sendable {
             var observed = RolloutObservation(
                 service: service, desired: Candidates.desiredVersion(for: service, among: versions), health: health, now: now)
             try await analyse(&observed, versions: versions)
+            if let results = observed.analysisResults, !results.isEmpty {
+                metrics.recordVerdicts(namespace: namespace ?? "", service: name, results)
+            }
             plan = RolloutPlanner.plan(observed)
             plan.status.experiment = nil
             serving = [plan.status.stable, plan.status.canary].compactMap { $0 }.map { ($0.version, $0.weight) }
@@ -76,6 +83,7 @@ public struct InferenceServiceReconciler: Sendable {
                                      observedGeneration: service.metadata.generation, lastTransitionTime: now))
             plan.status.conditions = conditions
         }
+        metrics.recordTraffic(namespace: namespace ?? "", service: name, serving: serving)
         plan.status.url = "http://\(name).\(namespace ?? "default").svc.cluster.local" + (objects.port == 80 ? "" : ":\(objects.port)")
 
         if plan.status != object.status {
