@@ -48,7 +48,10 @@ public final class LocalCluster: Sendable {
     ) async throws {
         let range = serviceClusterIPRange ?? (runtime == nil ? .standard : .loopback)
         if runtime != nil, !range.isLoopback {
-            throw ConfigurationError(description: "the local runtime listens on Service cluster IPs, so the service cluster IP range must be inside 127.0.0.0/8 (e.g. \(ServiceCIDR.loopback)), not \(range)")
+            throw ConfigurationError(
+                description:
+                    "the local runtime listens on Service cluster IPs, so the service cluster IP range must be inside 127.0.0.0/8 (e.g. \(ServiceCIDR.loopback)), not \(range)"
+            )
         }
         let api = await APIServer(historyLimit: historyLimit, minorVersion: minorVersion, serviceClusterIPRange: range, logger: logger)
         let authority = try CertificateAuthority()
@@ -72,13 +75,17 @@ public final class LocalCluster: Sendable {
             self.runtime = nil
             return
         }
-        let podKubeconfig = LocalCluster.kubeconfig(.token, httpURL: "http://127.0.0.1:\(http.port)", httpsURL: "https://127.0.0.1:\(https.port)", authority: authority, token: token, clientCertificate: clientCertificate)
+        let podKubeconfig = LocalCluster.kubeconfig(
+            .token, httpURL: "http://127.0.0.1:\(http.port)", httpsURL: "https://127.0.0.1:\(https.port)", authority: authority, token: token,
+            clientCertificate: clientCertificate)
         try FileManager.default.createDirectory(at: runtime.directory, withIntermediateDirectories: true)
         let kubeconfigPath = runtime.directory.appendingPathComponent("kubeconfig").path
         try podKubeconfig.write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
         // As a kubelet does: the API server's address for in-cluster clients, plus the kubeconfig
         // (no service-account token is mounted, so clients use the file). Container env wins.
-        runtime.podEnvironment.merge(["KUBECONFIG": kubeconfigPath, "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(https.port)]) { given, _ in given }
+        runtime.podEnvironment.merge(["KUBECONFIG": kubeconfigPath, "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(https.port)]) {
+            given, _ in given
+        }
         self.runtime = LocalRuntime(server: api, configuration: runtime, logger: logger)
     }
 
@@ -118,7 +125,8 @@ public final class LocalCluster: Sendable {
 
     /// A kubeconfig for this cluster, context `sextant-local`, namespace `default`.
     public func kubeconfig(_ credentials: Credentials = .certificate) -> String {
-        LocalCluster.kubeconfig(credentials, httpURL: httpURL, httpsURL: httpsURL, authority: authority, token: adminToken, clientCertificate: clientCertificate)
+        LocalCluster.kubeconfig(
+            credentials, httpURL: httpURL, httpsURL: httpsURL, authority: authority, token: adminToken, clientCertificate: clientCertificate)
     }
 
     private static func kubeconfig(

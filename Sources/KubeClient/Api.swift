@@ -19,7 +19,9 @@ public struct Api<K: Resource>: Sendable {
 
     public func list(_ params: ListParams = .init()) async throws -> ObjectList<K> {
         let page = try await dynamic.list(params)
-        return ObjectList(items: try page.items.map(Self.decode), resourceVersion: page.resourceVersion, continueToken: page.continueToken, remainingItemCount: page.remainingItemCount)
+        return ObjectList(
+            items: try page.items.map(Self.decode), resourceVersion: page.resourceVersion, continueToken: page.continueToken,
+            remainingItemCount: page.remainingItemCount)
     }
 
     public func listAll(_ params: ListParams = .init(), pageSize: Int = 500) async throws -> ObjectList<K> {
@@ -63,24 +65,26 @@ public struct Api<K: Resource>: Sendable {
     /// Watches the kind; see `DynamicApi.watch`.
     public func watch(_ params: WatchParams = .init()) -> WatchStream<WatchEvent<K>> {
         let events = dynamic.watch(params)
-        return WatchStream { AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for try await event in events {
-                        switch event {
-                        case .added(let object): continuation.yield(.added(try Self.decode(object)))
-                        case .modified(let object): continuation.yield(.modified(try Self.decode(object)))
-                        case .deleted(let object): continuation.yield(.deleted(try Self.decode(object)))
-                        case .bookmark(let version): continuation.yield(.bookmark(resourceVersion: version))
+        return WatchStream {
+            AsyncThrowingStream { continuation in
+                let task = Task {
+                    do {
+                        for try await event in events {
+                            switch event {
+                            case .added(let object): continuation.yield(.added(try Self.decode(object)))
+                            case .modified(let object): continuation.yield(.modified(try Self.decode(object)))
+                            case .deleted(let object): continuation.yield(.deleted(try Self.decode(object)))
+                            case .bookmark(let version): continuation.yield(.bookmark(resourceVersion: version))
+                            }
                         }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
                     }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
                 }
+                continuation.onTermination = { _ in task.cancel() }
             }
-            continuation.onTermination = { _ in task.cancel() }
-        } }
+        }
     }
 
     static func decode(_ json: JSONValue) throws -> K {

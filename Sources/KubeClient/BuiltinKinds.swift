@@ -1,3 +1,4 @@
+import Foundation
 import KubeCore
 
 /// Where a built-in kind lives: what `JSONBodiedObject` needs to be a `Resource`.
@@ -112,7 +113,10 @@ public struct Lease: Resource, Hashable {
         public var renewTime: MicroTime?
         public var leaseTransitions: Int32?
 
-        public init(holderIdentity: String? = nil, leaseDurationSeconds: Int32? = nil, acquireTime: MicroTime? = nil, renewTime: MicroTime? = nil, leaseTransitions: Int32? = nil) {
+        public init(
+            holderIdentity: String? = nil, leaseDurationSeconds: Int32? = nil, acquireTime: MicroTime? = nil, renewTime: MicroTime? = nil,
+            leaseTransitions: Int32? = nil
+        ) {
             self.holderIdentity = holderIdentity
             self.leaseDurationSeconds = leaseDurationSeconds
             self.acquireTime = acquireTime
@@ -204,5 +208,3 @@ public struct MicroTime: Codable, Sendable, Hashable, Comparable {
 
     public static func < (lhs: MicroTime, rhs: MicroTime) -> Bool { lhs.date < rhs.date }
 }
-
-import Foundation

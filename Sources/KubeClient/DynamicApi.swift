@@ -42,7 +42,9 @@ public struct WatchParams: Sendable {
     public var timeoutSeconds: Int
     public var allowBookmarks: Bool
 
-    public init(labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil, timeoutSeconds: Int = 290, allowBookmarks: Bool = true) {
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil, timeoutSeconds: Int = 290, allowBookmarks: Bool = true
+    ) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.resourceVersion = resourceVersion
@@ -184,17 +186,26 @@ public struct DynamicApi: Sendable {
     }
 
     public func create(_ object: JSONValue, dryRun: Bool = false, fieldManager: String? = nil) async throws -> JSONValue {
-        try await client.send(.init(.POST, collectionPath(), query: writeQuery(dryRun: dryRun, fieldManager: fieldManager), body: Data(object.jsonBytes()))).body
+        try await client.send(.init(.POST, collectionPath(), query: writeQuery(dryRun: dryRun, fieldManager: fieldManager), body: Data(object.jsonBytes())))
+            .body
     }
 
     /// Replaces the object; `metadata.resourceVersion` makes it conditional (409 when stale).
     public func update(_ object: JSONValue, subresource: String? = nil, dryRun: Bool = false, fieldManager: String? = nil) async throws -> JSONValue {
         let name = object["metadata"]?["name"]?.stringValue ?? ""
-        return try await client.send(.init(.PUT, try objectPath(name, subresource: subresource), query: writeQuery(dryRun: dryRun, fieldManager: fieldManager), body: Data(object.jsonBytes()))).body
+        return try await client.send(
+            .init(
+                .PUT, try objectPath(name, subresource: subresource), query: writeQuery(dryRun: dryRun, fieldManager: fieldManager),
+                body: Data(object.jsonBytes()))
+        ).body
     }
 
     public func patch(_ name: String, _ patch: Patch, subresource: String? = nil, fieldManager: String? = nil) async throws -> JSONValue {
-        try await client.send(.init(.PATCH, try objectPath(name, subresource: subresource), query: writeQuery(dryRun: false, fieldManager: fieldManager), body: Data(patch.body.jsonBytes()), contentType: patch.contentType)).body
+        try await client.send(
+            .init(
+                .PATCH, try objectPath(name, subresource: subresource), query: writeQuery(dryRun: false, fieldManager: fieldManager),
+                body: Data(patch.body.jsonBytes()), contentType: patch.contentType)
+        ).body
     }
 
     /// Server-side apply of a (partial) configuration owned by `fieldManager`.
@@ -202,7 +213,11 @@ public struct DynamicApi: Sendable {
         let name = configuration["metadata"]?["name"]?.stringValue ?? ""
         var query = [("fieldManager", fieldManager)]
         if force { query.append(("force", "true")) }
-        return try await client.send(.init(.PATCH, try objectPath(name, subresource: subresource), query: query, body: Data(configuration.jsonBytes()), contentType: "application/apply-patch+yaml")).body
+        return try await client.send(
+            .init(
+                .PATCH, try objectPath(name, subresource: subresource), query: query, body: Data(configuration.jsonBytes()),
+                contentType: "application/apply-patch+yaml")
+        ).body
     }
 
     public func delete(_ name: String, _ params: DeleteParams = .init()) async throws -> DeleteOutcome<JSONValue> {
@@ -222,23 +237,25 @@ public struct DynamicApi: Sendable {
         let request = KubernetesClient.Request(.GET, collectionPath(), query: query)
         let client = self.client
         let timeout = Duration.seconds(params.timeoutSeconds + 30)
-        return WatchStream { AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let response = try await client.stream(request, timeout: timeout)
-                    var lines = LineSplitter()
-                    for try await chunk in response.body {
-                        for line in lines.append(chunk) {
-                            continuation.yield(try DynamicApi.event(line))
+        return WatchStream {
+            AsyncThrowingStream { continuation in
+                let task = Task {
+                    do {
+                        let response = try await client.stream(request, timeout: timeout)
+                        var lines = LineSplitter()
+                        for try await chunk in response.body {
+                            for line in lines.append(chunk) {
+                                continuation.yield(try DynamicApi.event(line))
+                            }
                         }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
                     }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
                 }
+                continuation.onTermination = { _ in task.cancel() }
             }
-            continuation.onTermination = { _ in task.cancel() }
-        } }
+        }
     }
 
     static func event(_ line: [UInt8]) throws -> WatchEvent<JSONValue> {

@@ -32,7 +32,10 @@ public final class KubernetesClient: Sendable {
         public var contentType: String
         public var accept: String
 
-        public init(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json", accept: String = "application/json") {
+        public init(
+            _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json",
+            accept: String = "application/json"
+        ) {
             self.method = method
             self.path = path
             self.query = query
@@ -108,7 +111,8 @@ public final class KubernetesClient: Sendable {
                 return try await sendOnce(request)
             } catch let error as KubernetesError {
                 guard error.isRetryable, attempt < configuration.maxAttempts, Self.mayRetry(request.method, error) else { throw error }
-                let delay = Self.backoff(attempt: attempt, retryAfter: { if case .tooManyRequests(_, let seconds) = error { return seconds } else { return nil } }())
+                let delay = Self.backoff(
+                    attempt: attempt, retryAfter: { if case .tooManyRequests(_, let seconds) = error { return seconds } else { return nil } }())
                 logger.debug("retrying", metadata: ["k8s.path": "\(request.path)", "attempt": "\(attempt)", "error": "\(error)"])
                 try await Task.sleep(for: delay)
             }
@@ -120,11 +124,13 @@ public final class KubernetesClient: Sendable {
         var code = 0
         defer {
             let elapsed = ContinuousClock.now - started
-            observer?.observe(verb: request.method.rawValue, code: code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            observer?.observe(
+                verb: request.method.rawValue, code: code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(try await prepare(request), timeout: .seconds(Int64(configuration.requestTimeout.components.seconds)), logger: logger)
+            response = try await http.execute(
+                try await prepare(request), timeout: .seconds(Int64(configuration.requestTimeout.components.seconds)), logger: logger)
         } catch let error as KubernetesError {
             throw error
         } catch is CancellationError {

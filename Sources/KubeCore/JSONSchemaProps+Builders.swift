@@ -113,7 +113,9 @@ extension JSONSchemaProps {
     }
 
     /// This schema with an extra CEL rule.
-    public func validated(_ rule: String, message: String, fieldPath: String? = nil, reason: String? = nil)
+    public func validated(
+        _ rule: String, message: String, fieldPath: String? = nil, reason: String? = nil
+    )
         -> JSONSchemaProps
     {
         var copy = self

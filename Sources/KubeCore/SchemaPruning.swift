@@ -4,7 +4,9 @@ public enum SchemaRewriting {
     /// Removes members the schema does not know, unless `x-kubernetes-preserve-unknown-fields`
     /// keeps them. `apiVersion`, `kind` and `metadata` survive at the root and in embedded
     /// resources. Returns the pruned value and the paths that were removed.
-    public static func prune(_ value: JSONValue, schema: JSONSchemaProps, isRoot: Bool = true, path: FieldPath = "")
+    public static func prune(
+        _ value: JSONValue, schema: JSONSchemaProps, isRoot: Bool = true, path: FieldPath = ""
+    )
         -> (value: JSONValue, removed: [FieldPath])
     {
         var removed: [FieldPath] = []
@@ -18,9 +20,10 @@ public enum SchemaRewriting {
         switch value {
         case .array(let elements):
             guard let items = schema.items else { return value }
-            return .array(elements.enumerated().map { index, element in
-                prune(element, items, keepTypeMeta: items.embeddedResource == true, path.index(index), &removed)
-            })
+            return .array(
+                elements.enumerated().map { index, element in
+                    prune(element, items, keepTypeMeta: items.embeddedResource == true, path.index(index), &removed)
+                })
         case .object(let members):
             var kept: [String: JSONValue] = [:]
             for name in members.keys.sorted() {

@@ -22,7 +22,10 @@ public actor EventRecorder {
     private var seen: [String: Seen] = [:]
     private let window: Duration
 
-    public init(client: KubernetesClient, component: String, instance: String = ProcessInfo.processInfo.hostName, window: Duration = .seconds(600), logger: Logger = Logger(label: "sextant.events")) {
+    public init(
+        client: KubernetesClient, component: String, instance: String = ProcessInfo.processInfo.hostName, window: Duration = .seconds(600),
+        logger: Logger = Logger(label: "sextant.events")
+    ) {
         self.client = client
         self.component = component
         self.instance = instance
@@ -50,7 +53,8 @@ public actor EventRecorder {
         let name = "\(object.metadata.name ?? "object").\(String(UInt64(Date().timeIntervalSince1970 * 1_000_000_000), radix: 16))"
         var event = Event(
             metadata: ObjectMeta(name: name, namespace: namespace),
-            involvedObject: ObjectReference(apiVersion: K.apiVersion, kind: K.kind, namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid),
+            involvedObject: ObjectReference(
+                apiVersion: K.apiVersion, kind: K.kind, namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid),
             reason: reason, message: message, type: type.rawValue)
         event.involvedObject.resourceVersion = object.metadata.resourceVersion
         event.count = 1
@@ -63,7 +67,8 @@ public actor EventRecorder {
             _ = try await events.create(event)
             seen[key] = Seen(name: name, count: 1, last: ContinuousClock.now)
         } catch {
-            logger.warning("could not record event", metadata: ["k8s.object": "\(namespace)/\(object.metadata.name ?? "")", "reason": "\(reason)", "error": "\(error)"])
+            logger.warning(
+                "could not record event", metadata: ["k8s.object": "\(namespace)/\(object.metadata.name ?? "")", "reason": "\(reason)", "error": "\(error)"])
         }
     }
 }

@@ -58,7 +58,9 @@ public enum Finalizers {
 public enum Ownership {
     /// A controller owner reference to `owner`, blocking its foreground deletion.
     public static func controllerReference<Owner: Resource>(to owner: Owner) -> OwnerReference {
-        OwnerReference(apiVersion: Owner.apiVersion, kind: Owner.kind, name: owner.metadata.name ?? "", uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
+        OwnerReference(
+            apiVersion: Owner.apiVersion, kind: Owner.kind, name: owner.metadata.name ?? "", uid: owner.metadata.uid ?? "", controller: true,
+            blockOwnerDeletion: true)
     }
 
     /// Whether `object` is controlled by `owner`.

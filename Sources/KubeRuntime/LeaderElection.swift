@@ -70,11 +70,14 @@ public struct LeaderElector: Sendable {
             if let holder = lease.spec?.holderIdentity, !holder.isEmpty, holder != identity, !expired(lease) { return false }
             var taken = lease
             let transitions = (lease.spec?.leaseTransitions ?? 0) + (lease.spec?.holderIdentity == identity ? 0 : 1)
-            taken.spec = Lease.Spec(holderIdentity: identity, leaseDurationSeconds: seconds(leaseDuration), acquireTime: now, renewTime: now, leaseTransitions: transitions)
+            taken.spec = Lease.Spec(
+                holderIdentity: identity, leaseDurationSeconds: seconds(leaseDuration), acquireTime: now, renewTime: now, leaseTransitions: transitions)
             _ = try await api.update(taken)
             return true
         } catch KubernetesError.notFound {
-            let lease = Lease(metadata: ObjectMeta(name: leaseName), spec: Lease.Spec(holderIdentity: identity, leaseDurationSeconds: seconds(leaseDuration), acquireTime: now, renewTime: now, leaseTransitions: 0))
+            let lease = Lease(
+                metadata: ObjectMeta(name: leaseName),
+                spec: Lease.Spec(holderIdentity: identity, leaseDurationSeconds: seconds(leaseDuration), acquireTime: now, renewTime: now, leaseTransitions: 0))
             return (try? await api.create(lease)) != nil
         } catch {
             return false

@@ -36,7 +36,9 @@ func labelText(_ labels: Labels, extra: (String, String)? = nil) -> String {
     var pairs = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     if let extra { pairs.append(extra) }
     guard !pairs.isEmpty else { return "" }
-    return "{" + pairs.map { "\($0.0)=\"\($0.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",") + "}"
+    return "{"
+        + pairs.map { "\($0.0)=\"\($0.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",")
+        + "}"
 }
 
 func number(_ value: Double) -> String {
@@ -148,7 +150,8 @@ public struct RuntimeMetrics: RequestObserver {
         reconcileTotal = registry.counter("sextant_reconcile_total", help: "Reconciles by controller and result (success, requeue, error).")
         reconcileDuration = registry.histogram("sextant_reconcile_duration_seconds", help: "Time spent in reconcile.", buckets: seconds)
         queueDepth = registry.gauge("sextant_workqueue_depth", help: "Keys waiting in the work queue.")
-        queueLatency = registry.histogram("sextant_workqueue_latency_seconds", help: "Time a key waits in the queue before a worker takes it.", buckets: seconds)
+        queueLatency = registry.histogram(
+            "sextant_workqueue_latency_seconds", help: "Time a key waits in the queue before a worker takes it.", buckets: seconds)
         watchRestarts = registry.counter("sextant_watch_restarts_total", help: "Watches reopened, by kind and reason (timeout, gone, error).")
         apiRequests = registry.counter("sextant_api_requests_total", help: "Kubernetes API requests by verb and HTTP code (0: no answer).")
         apiRequestDuration = registry.histogram("sextant_api_request_duration_seconds", help: "Kubernetes API request latency by verb.", buckets: seconds)

@@ -69,7 +69,9 @@ public struct Watcher<K: Resource>: AsyncSequence, Sendable {
                     output.yield(.initDone)
                     resourceVersion = list.resourceVersion
                 }
-                let params = WatchParams(labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion, timeoutSeconds: watchTimeoutSeconds, allowBookmarks: true)
+                let params = WatchParams(
+                    labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion, timeoutSeconds: watchTimeoutSeconds,
+                    allowBookmarks: true)
                 for try await event in api.watch(params) {
                     failures = 0
                     switch event {

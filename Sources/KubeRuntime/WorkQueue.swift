@@ -24,7 +24,10 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     let metrics: RuntimeMetrics?
     let name: String
 
-    public init(name: String = "queue", baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(300), ratePerSecond: Double = 10, burst: Double = 100, metrics: RuntimeMetrics? = nil) {
+    public init(
+        name: String = "queue", baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(300), ratePerSecond: Double = 10, burst: Double = 100,
+        metrics: RuntimeMetrics? = nil
+    ) {
         self.name = name
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -52,11 +55,14 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let deadline = ContinuousClock.now + delay
         if let existing = delayed[key], existing.deadline <= deadline { return }
         delayed[key]?.task.cancel()
-        delayed[key] = (deadline, Task { [weak self] in
-            try? await Task.sleep(until: deadline)
-            guard !Task.isCancelled else { return }
-            await self?.fireDelayed(key, deadline)
-        })
+        delayed[key] = (
+            deadline,
+            Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                guard !Task.isCancelled else { return }
+                await self?.fireDelayed(key, deadline)
+            }
+        )
     }
 
     /// Adds a key after its per-key exponential back-off (and the overall rate limit).

@@ -56,7 +56,8 @@ public enum SextantObject: Sendable, Hashable {
     public static func schemaErrors<T: SextantResource>(_ json: JSONValue, as type: T.Type, old: JSONValue? = nil) -> [FieldError] {
         let defaulted = SchemaRewriting.applyDefaults(json, schema: T.openAPISchema)
         let (_, removed) = SchemaRewriting.prune(defaulted, schema: T.openAPISchema)
-        let errors = removed.map { FieldError(.forbidden, $0, "unknown field") }
+        let errors =
+            removed.map { FieldError(.forbidden, $0, "unknown field") }
             + SchemaValidator.validate(defaulted, against: T.openAPISchema, at: "")
         guard errors.isEmpty else { return errors }
         let oldDefaulted = old.map { SchemaRewriting.applyDefaults($0, schema: T.openAPISchema) }

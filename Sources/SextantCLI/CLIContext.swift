@@ -29,7 +29,8 @@ public struct CLIContext: Sendable {
         let all = try await api(ModelVersion.self).listAll().items
         guard let found = all.first(where: { $0.spec.modelName == model && $0.spec.version == version }) else {
             let known = all.filter { $0.spec.modelName == model }.map { String($0.spec.version) }.sorted()
-            throw CLIError("model \(model) has no version \(version) in namespace \(namespace)" + (known.isEmpty ? "" : " (versions: \(known.joined(separator: ", ")))"))
+            throw CLIError(
+                "model \(model) has no version \(version) in namespace \(namespace)" + (known.isEmpty ? "" : " (versions: \(known.joined(separator: ", ")))"))
         }
         return found
     }
@@ -37,7 +38,9 @@ public struct CLIContext: Sendable {
     /// The base URL of a Service by its cluster IP (reachable in-cluster, and in local mode).
     public func serviceURL(_ name: String) async throws -> String {
         let service = try await api(Service.self).get(name)
-        guard let ip = service.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else { throw CLIError("Service \(name) has no cluster IP; pass --url") }
+        guard let ip = service.spec?["clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" else {
+            throw CLIError("Service \(name) has no cluster IP; pass --url")
+        }
         let port = service.spec?["ports"]?.arrayValue?.first?["port"]?.integerValue ?? 8080
         return "http://\(ip):\(port)"
     }

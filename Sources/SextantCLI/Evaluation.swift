@@ -24,7 +24,9 @@ public struct Evaluation: Sendable {
         guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) else {
             throw CLIError("the CSV is empty")
         }
-        guard let labelIndex = header.firstIndex(of: label) else { throw CLIError("the CSV has no column \(label) (columns: \(header.joined(separator: ", ")))") }
+        guard let labelIndex = header.firstIndex(of: label) else {
+            throw CLIError("the CSV has no column \(label) (columns: \(header.joined(separator: ", ")))")
+        }
         var features: [[Double]] = []
         var labels: [String] = []
         for (number, line) in lines.dropFirst().enumerated() {
@@ -60,9 +62,13 @@ public struct Evaluation: Sendable {
         let run = UUID().uuidString.prefix(8).lowercased()
         for (index, row) in rows.enumerated() {
             let id = "evaluate-\(run)-\(index)"
-            let body: JSONValue = ["id": .string(id), "inputs": [["name": .string(input), "datatype": "FP32", "shape": [1, .integer(Int64(row.count))], "data": .array(row.map(JSONValue.number))]]]
+            let body: JSONValue = [
+                "id": .string(id),
+                "inputs": [["name": .string(input), "datatype": "FP32", "shape": [1, .integer(Int64(row.count))], "data": .array(row.map(JSONValue.number))]],
+            ]
             guard let answer = await post("\(serviceURL)/v2/models/\(model)/infer", body), let outputs = answer["outputs"]?.arrayValue,
-                  let first = (outputs.first { $0["name"]?.stringValue == "label" } ?? outputs.first)?["data"]?.arrayValue?.first else {
+                let first = (outputs.first { $0["name"]?.stringValue == "label" } ?? outputs.first)?["data"]?.arrayValue?.first
+            else {
                 failures += 1
                 continue
             }
@@ -74,14 +80,18 @@ public struct Evaluation: Sendable {
                 absoluteError += abs((first.doubleValue ?? .nan) - (Double(truth) ?? .nan))
                 feedback[version, default: []].append(["id": .string(id), "label": .number(Double(truth) ?? .nan)])
             } else {
-                let predicted = first.stringValue ?? first.integerValue.map(String.init) ?? first.doubleValue.map { $0 == $0.rounded() ? String(Int64($0)) : String($0) } ?? ""
+                let predicted =
+                    first.stringValue ?? first.integerValue.map(String.init) ?? first.doubleValue.map { $0 == $0.rounded() ? String(Int64($0)) : String($0) }
+                    ?? ""
                 if predicted == truth || Double(predicted) == Double(truth) { correct += 1 }
                 feedback[version, default: []].append(["id": .string(id), "label": Int64(truth).map(JSONValue.integer) ?? .string(truth)])
             }
         }
         var accepted = 0
         for (version, items) in feedback {
-            guard let url = await versionURL(version), let answer = await post("\(url)/v2/models/\(model)/feedback", ["feedback": .array(items)]) else { continue }
+            guard let url = await versionURL(version), let answer = await post("\(url)/v2/models/\(model)/feedback", ["feedback": .array(items)]) else {
+                continue
+            }
             accepted += Int(answer["accepted"]?.integerValue ?? 0)
         }
         return Report(

@@ -12,35 +12,51 @@ public enum StatusReport {
         let tracking = spec.pinnedVersion.map { "pinned to version \($0)" } ?? "tracking \((spec.trackStage ?? .production).rawValue)"
         lines.append("InferenceService \(service.metadata.namespace ?? "")/\(service.metadata.name ?? ""): model \(spec.modelName), \(tracking)")
         let ready = status.conditions?[type: "Ready"]
-        lines.append("Phase:    \(status.phase?.rawValue ?? "Unknown")   Ready: \(ready?.status.rawValue ?? "Unknown")" + (ready.map { " (\($0.reason): \($0.message))" } ?? ""))
+        lines.append(
+            "Phase:    \(status.phase?.rawValue ?? "Unknown")   Ready: \(ready?.status.rawValue ?? "Unknown")"
+                + (ready.map { " (\($0.reason): \($0.message))" } ?? ""))
         if let url = status.url { lines.append("URL:      \(url)") }
         lines.append("")
-        lines.append(table([["ROLE", "VERSION", "WEIGHT", "READY"]] + [("stable", status.stable), ("canary", status.canary)].compactMap { role, variant in
-            variant.map { [role, "v\($0.version)", "\($0.weight)%", "\($0.readyReplicas ?? 0)/\($0.replicas ?? 0)"] }
-        }))
+        lines.append(
+            table(
+                [["ROLE", "VERSION", "WEIGHT", "READY"]]
+                    + [("stable", status.stable), ("canary", status.canary)].compactMap { role, variant in
+                        variant.map { [role, "v\($0.version)", "\($0.weight)%", "\($0.readyReplicas ?? 0)/\($0.replicas ?? 0)"] }
+                    }))
         if let rollout = status.rollout {
             let steps = spec.rollout?.steps ?? InferenceService.defaultSteps
-            let step = rollout.currentStep.map { "step \($0 + 1) of \(steps.count) (\(steps.map { "\($0)%" }.joined(separator: " → ")))" } ?? "waiting for the canary to be ready"
+            let step =
+                rollout.currentStep.map { "step \($0 + 1) of \(steps.count) (\(steps.map { "\($0)%" }.joined(separator: " → ")))" }
+                ?? "waiting for the canary to be ready"
             lines.append("")
-            lines.append("Rollout:  \(spec.rollout?.strategy?.rawValue ?? "Canary"), \(step), failures \(rollout.failures ?? 0)" + (rollout.stepStartedAt.map { ", step started \($0)" } ?? ""))
+            lines.append(
+                "Rollout:  \(spec.rollout?.strategy?.rawValue ?? "Canary"), \(step), failures \(rollout.failures ?? 0)"
+                    + (rollout.stepStartedAt.map { ", step started \($0)" } ?? ""))
             if let analysis = rollout.analysis, !analysis.isEmpty {
                 lines.append("")
-                lines.append(table([["METRIC", "VALUE", "THRESHOLD", "RESULT", "WINDOW"]] + analysis.map {
-                    [$0.metric, $0.value.map { String(format: "%.4g", $0) } ?? "-", $0.threshold, $0.passed ? "pass" : "FAIL", $0.window ?? "-"]
-                }))
+                lines.append(
+                    table(
+                        [["METRIC", "VALUE", "THRESHOLD", "RESULT", "WINDOW"]]
+                            + analysis.map {
+                                [$0.metric, $0.value.map { String(format: "%.4g", $0) } ?? "-", $0.threshold, $0.passed ? "pass" : "FAIL", $0.window ?? "-"]
+                            }))
             }
         }
         if let experiment = status.experiment {
             lines.append("")
             lines.append("Experiment: \(experiment.phase.rawValue) (\(experiment.test))" + (experiment.winner.map { ", winner v\($0)" } ?? ""))
-            lines.append(table([["VERSION", "WEIGHT", "SAMPLES", "VALUE"]] + experiment.variants.map {
-                ["v\($0.version)", "\($0.weight)%", "\($0.samples)", $0.value.map { String(format: "%.4g", $0) } ?? "-"]
-            }))
+            lines.append(
+                table(
+                    [["VERSION", "WEIGHT", "SAMPLES", "VALUE"]]
+                        + experiment.variants.map {
+                            ["v\($0.version)", "\($0.weight)%", "\($0.samples)", $0.value.map { String(format: "%.4g", $0) } ?? "-"]
+                        }))
             if let message = experiment.message { lines.append(message) }
         }
         if let last = status.lastRollout {
             lines.append("")
-            lines.append("Last rollout: version \(last.version) \(last.result.rawValue) at \(last.time) — \(last.reason)" + (last.message.map { ": \($0)" } ?? ""))
+            lines.append(
+                "Last rollout: version \(last.version) \(last.result.rawValue) at \(last.time) — \(last.reason)" + (last.message.map { ": \($0)" } ?? ""))
         }
         return lines.joined(separator: "\n")
     }
@@ -69,8 +85,10 @@ public enum StageHistoryReport {
     }
 
     public static func render(_ entries: [Entry]) -> String {
-        StatusReport.table([["TIME", "VERSION", "STAGE", "REASON", "MESSAGE"]] + entries.map {
-            [$0.transition.time.description, "v\($0.version)", $0.transition.stage.rawValue, $0.transition.reason, $0.transition.message ?? ""]
-        })
+        StatusReport.table(
+            [["TIME", "VERSION", "STAGE", "REASON", "MESSAGE"]]
+                + entries.map {
+                    [$0.transition.time.description, "v\($0.version)", $0.transition.stage.rawValue, $0.transition.reason, $0.transition.message ?? ""]
+                })
     }
 }

@@ -27,8 +27,10 @@ public struct LocalInstallation: Sendable {
         /// Where Service cluster IPs come from (a loopback range, so they can be reached here).
         public var serviceClusterIPRange: ServiceCIDR = .loopback
 
-        public init(directory: URL, repository: URL, serverExecutable: String, apiPort: Int = 0, applyExamples: Bool = true,
-                    operatorConfiguration: OperatorConfiguration = OperatorConfiguration()) {
+        public init(
+            directory: URL, repository: URL, serverExecutable: String, apiPort: Int = 0, applyExamples: Bool = true,
+            operatorConfiguration: OperatorConfiguration = OperatorConfiguration()
+        ) {
             self.directory = directory
             self.repository = repository
             self.serverExecutable = serverExecutable
@@ -59,9 +61,13 @@ public struct LocalInstallation: Sendable {
         let directory = configuration.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let runtime = LocalRuntime.Configuration(
-            runnableImages: [LocalRuntime.RunnableImage(image: LocalRuntime.repository(of: configuration.operatorConfiguration.serverImage), command: [configuration.serverExecutable])],
+            runnableImages: [
+                LocalRuntime.RunnableImage(
+                    image: LocalRuntime.repository(of: configuration.operatorConfiguration.serverImage), command: [configuration.serverExecutable])
+            ],
             directory: directory.appendingPathComponent("pods"))
-        let cluster = try await LocalCluster(httpsPort: configuration.apiPort, runtime: runtime, serviceClusterIPRange: configuration.serviceClusterIPRange, logger: logger)
+        let cluster = try await LocalCluster(
+            httpsPort: configuration.apiPort, runtime: runtime, serviceClusterIPRange: configuration.serviceClusterIPRange, logger: logger)
         let kubeconfigURL = directory.appendingPathComponent("kubeconfig")
         try cluster.kubeconfig(.certificate).write(to: kubeconfigURL, atomically: true, encoding: .utf8)
         // The operator runs in this process and talks to the plain-HTTP listener on loopback.
@@ -96,7 +102,9 @@ public struct LocalInstallation: Sendable {
 
     /// Creates (or updates) the four Sextant CRDs.
     public static func installCRDs(_ client: KubernetesClient) async throws {
-        let crds = DynamicApi(client: client, resource: GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"), namespaced: false, namespace: nil)
+        let crds = DynamicApi(
+            client: client, resource: GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"),
+            namespaced: false, namespace: nil)
         for crd in SextantCRDs.all {
             _ = try await crds.apply(try JSONValue(encoding: crd), fieldManager: OperatorLabels.fieldManager, force: true)
         }
@@ -111,7 +119,9 @@ public struct LocalInstallation: Sendable {
         guard let type = SextantCRDs.kinds.first(where: { $0.kind == kind }) else {
             throw LocalModeError(description: "cannot apply \(kind): only Sextant kinds are applied in local mode")
         }
-        let api = DynamicApi(client: client, resource: GroupVersionResource(group: type.group, version: type.version, resource: type.plural), namespaced: true, namespace: namespace)
+        let api = DynamicApi(
+            client: client, resource: GroupVersionResource(group: type.group, version: type.version, resource: type.plural), namespaced: true,
+            namespace: namespace)
         _ = try await api.apply(object, fieldManager: "kubectl-client-side-apply", force: true)
     }
 }

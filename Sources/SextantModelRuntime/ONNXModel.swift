@@ -104,7 +104,8 @@ public struct ONNXModel: Sendable {
                 throw ModelRuntimeError.inputTypeMismatch(name: signature.name, expected: expected, actual: tensor.elementType)
             }
             if let shape = signature.shape {
-                let matches = shape.count == tensor.shape.count
+                let matches =
+                    shape.count == tensor.shape.count
                     && zip(shape, tensor.shape).allSatisfy { $0 < 0 || $0 == $1 }
                 guard matches else {
                     throw ModelRuntimeError.inputShapeMismatch(name: signature.name, expected: shape, actual: tensor.shape)

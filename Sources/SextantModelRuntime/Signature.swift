@@ -45,9 +45,9 @@ extension ValueSignature {
             }
         case .sequenceType(let sequence):
             guard case .mapType(let map)? = sequence.elemType.value,
-                  let key = ElementType(onnxCode: map.keyType),
-                  case .tensorType(let valueType)? = map.valueType.value,
-                  let value = ElementType(onnxCode: valueType.elemType)
+                let key = ElementType(onnxCode: map.keyType),
+                case .tensorType(let valueType)? = map.valueType.value,
+                let value = ElementType(onnxCode: valueType.elemType)
             else {
                 throw ModelRuntimeError.invalidModel(
                     "graph \(role) '\(info.name)' is a sequence of something other than map(int64|string, tensor)")

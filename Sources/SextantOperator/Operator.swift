@@ -41,11 +41,15 @@ public struct SextantOperator: Sendable {
         let namespace = configuration.namespaces.count == 1 ? configuration.namespaces[0] : nil
         @Sendable func key(_ namespace: String?, _ name: String) -> ObjectKey { ObjectKey(namespace: namespace, name: name) }
 
-        var models = Controller<Model>(name: "model", informer: caches.models, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency, metrics: metrics, logger: logger)
+        var models = Controller<Model>(
+            name: "model", informer: caches.models, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency, metrics: metrics,
+            logger: logger)
         models.watches(caches.modelVersions) { [key($0.metadata.namespace, $0.spec.modelName)] }
         models.watches(caches.inferenceServices) { [key($0.metadata.namespace, $0.spec.modelName)] }
 
-        var versions = Controller<ModelVersion>(name: "modelversion", informer: caches.modelVersions, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency, metrics: metrics, logger: logger)
+        var versions = Controller<ModelVersion>(
+            name: "modelversion", informer: caches.modelVersions, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency,
+            metrics: metrics, logger: logger)
         versions.watches(caches.models) { model in
             caches.versions(ofModel: model.metadata.name ?? "", namespace: model.metadata.namespace).map { ObjectKey($0) }
         }
@@ -58,7 +62,9 @@ public struct SextantOperator: Sendable {
             caches.versions(ofModel: service.spec.modelName, namespace: service.metadata.namespace).map { ObjectKey($0) }
         }
 
-        var services = Controller<InferenceService>(name: "inferenceservice", informer: caches.inferenceServices, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency, metrics: metrics, logger: logger)
+        var services = Controller<InferenceService>(
+            name: "inferenceservice", informer: caches.inferenceServices, api: Api(client: client, namespace: namespace),
+            concurrency: configuration.concurrency, metrics: metrics, logger: logger)
         services.owns(caches.deployments)
         services.owns(caches.services)
         services.owns(caches.configMaps)
@@ -70,7 +76,9 @@ public struct SextantOperator: Sendable {
             caches.servingServices(ofModel: version.spec.modelName, namespace: version.metadata.namespace).map { ObjectKey($0) }
         }
 
-        var policies = Controller<RetrainPolicy>(name: "retrainpolicy", informer: caches.retrainPolicies, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency, metrics: metrics, logger: logger)
+        var policies = Controller<RetrainPolicy>(
+            name: "retrainpolicy", informer: caches.retrainPolicies, api: Api(client: client, namespace: namespace), concurrency: configuration.concurrency,
+            metrics: metrics, logger: logger)
         policies.owns(caches.jobs)
         policies.watches(caches.inferenceServices) { service in
             caches.retrainPolicies.store.byIndex(OperatorCaches.byModel, "\(service.metadata.namespace ?? "")/\(service.spec.modelName)").map { ObjectKey($0) }
@@ -78,7 +86,8 @@ public struct SextantOperator: Sendable {
 
         let modelReconciler = ModelReconciler(caches: caches, events: events)
         let versionReconciler = ModelVersionReconciler(caches: caches, checker: ArtifactChecker(), configuration: configuration, events: events)
-        let serviceReconciler = InferenceServiceReconciler(caches: caches, configuration: configuration, client: client, events: events, metrics: rolloutMetrics, logger: logger)
+        let serviceReconciler = InferenceServiceReconciler(
+            caches: caches, configuration: configuration, client: client, events: events, metrics: rolloutMetrics, logger: logger)
         let policyReconciler = RetrainPolicyReconciler(caches: caches, events: events, signalInterval: configuration.signalInterval, logger: logger)
         let (modelController, versionController, serviceController, policyController) = (models, versions, services, policies)
 

@@ -54,7 +54,8 @@ public struct ConfigMapTableSource: ServiceLifecycle.Service {
             break
         case .use(let table):
             if state.replace(table) {
-                logger.info("routing table loaded from ConfigMap \(reference)", metadata: ["router.routes": "\(table.routes.map { "\($0.name)=\($0.weight)" })"])
+                logger.info(
+                    "routing table loaded from ConfigMap \(reference)", metadata: ["router.routes": "\(table.routes.map { "\($0.name)=\($0.weight)" })"])
             }
         case .reject(let problem):
             let outcome = hasTable ? "keeping the previous routing table" : "still no routing table"

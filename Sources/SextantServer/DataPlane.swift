@@ -32,8 +32,10 @@ public struct DataPlaneOptions: Sendable {
     public var accuracyWindow: Int
 
     /// Creates options.
-    public init(modelName: String, modelVersion: String = "1", allowNaN: Bool = false, driftWindow: Int = 1000,
-                latencyWindow: Int = 1000, predictionMemory: Int = 10_000, accuracyWindow: Int = 1000) {
+    public init(
+        modelName: String, modelVersion: String = "1", allowNaN: Bool = false, driftWindow: Int = 1000,
+        latencyWindow: Int = 1000, predictionMemory: Int = 10_000, accuracyWindow: Int = 1000
+    ) {
         self.modelName = modelName
         self.modelVersion = modelVersion
         self.allowNaN = allowNaN
@@ -76,9 +78,10 @@ public final class DataPlane: Sendable {
         self.options = options
         self.metrics = metrics
         self.logger = logger
-        box = NIOLockedValueBox(Counters(
-            predictionValues: RollingWindow(capacity: options.driftWindow), latency: RollingWindow(capacity: options.latencyWindow),
-            memory: PredictionMemory(capacity: options.predictionMemory), feedback: RollingWindow(capacity: options.accuracyWindow)))
+        box = NIOLockedValueBox(
+            Counters(
+                predictionValues: RollingWindow(capacity: options.driftWindow), latency: RollingWindow(capacity: options.latencyWindow),
+                memory: PredictionMemory(capacity: options.predictionMemory), feedback: RollingWindow(capacity: options.accuracyWindow)))
     }
 
     // MARK: Loading
@@ -364,7 +367,9 @@ public final class DataPlane: Sendable {
 
     /// The JSON stats document for the operator (`GET /v2/models/{name}/stats`).
     public func stats() -> ServerStats {
-        let isClassifier: Bool? = { if case .ready(let m) = state { return m.isClassifier }; return nil }()
+        let isClassifier: Bool? = {
+            if case .ready(let m) = state { return m.isClassifier }; return nil
+        }()
         return box.withLockedValue { state in
             let drift = state.drift?.drift()
             let ready: Bool
@@ -376,25 +381,30 @@ public final class DataPlane: Sendable {
             }
             let distribution: ServerStats.Distribution
             if isClassifier == false {
-                distribution = .init(type: "regression", classCounts: nil, count: state.predictionValues.count, mean: state.predictionValues.mean,
-                                     p05: state.predictionValues.percentile(0.05), p50: state.predictionValues.percentile(0.5),
-                                     p95: state.predictionValues.percentile(0.95))
+                distribution = .init(
+                    type: "regression", classCounts: nil, count: state.predictionValues.count, mean: state.predictionValues.mean,
+                    p05: state.predictionValues.percentile(0.05), p50: state.predictionValues.percentile(0.5),
+                    p95: state.predictionValues.percentile(0.95))
             } else {
-                distribution = .init(type: "classification", classCounts: state.classCounts, count: state.classCounts.values.reduce(0, +),
-                                     mean: nil, p05: nil, p50: nil, p95: nil)
+                distribution = .init(
+                    type: "classification", classCounts: state.classCounts, count: state.classCounts.values.reduce(0, +),
+                    mean: nil, p05: nil, p50: nil, p95: nil)
             }
             return ServerStats(
                 model: options.modelName, version: options.modelVersion, ready: ready, reason: reason,
                 requests: state.requests, errors: state.errors,
-                latency: .init(p50: state.latency.percentile(0.5), p95: state.latency.percentile(0.95), p99: state.latency.percentile(0.99),
-                               window: state.latency.count, unit: "seconds"),
+                latency: .init(
+                    p50: state.latency.percentile(0.5), p95: state.latency.percentile(0.95), p99: state.latency.percentile(0.99),
+                    window: state.latency.count, unit: "seconds"),
                 rows: state.rows, predictionDistribution: distribution,
                 drift: drift.map {
-                    .init(features: $0, maxPSI: $0.compactMap(\.psi).max(), window: state.drift?.window ?? 0,
-                          predictionPSI: state.baselineClasses.flatMap { state.labelDrift?.psi(baseline: $0) })
+                    .init(
+                        features: $0, maxPSI: $0.compactMap(\.psi).max(), window: state.drift?.window ?? 0,
+                        predictionPSI: state.baselineClasses.flatMap { state.labelDrift?.psi(baseline: $0) })
                 },
                 accuracy: .init(metric: isClassifier == false ? "mae" : "accuracy", value: state.feedback.mean, count: state.feedback.count),
-                business: state.business.byName.isEmpty ? nil : state.business.byName.mapValues { .init(count: $0.count, mean: $0.mean, variance: $0.variance) })
+                business: state.business.byName.isEmpty ? nil : state.business.byName.mapValues { .init(count: $0.count, mean: $0.mean, variance: $0.variance) }
+            )
         }
     }
 }

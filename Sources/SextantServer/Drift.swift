@@ -33,7 +33,8 @@ public struct DriftBaseline: Codable, Sendable {
             throw ModelLoadError.invalidModel("drift baseline has format '\(baseline.format)', expected sextant.drift-baseline/v1")
         }
         for feature in baseline.features where feature.binFractions.count != feature.bins.count + 1 {
-            throw ModelLoadError.invalidModel("drift baseline feature '\(feature.name)' has \(feature.bins.count) cut points but \(feature.binFractions.count) fractions")
+            throw ModelLoadError.invalidModel(
+                "drift baseline feature '\(feature.name)' has \(feature.bins.count) cut points but \(feature.binFractions.count) fractions")
         }
         return baseline
     }

@@ -71,8 +71,10 @@ public struct ModelFetchSettings: Sendable {
     public var maxModelBytes: Int
 
     /// Creates settings.
-    public init(pvcRoot: String = "/mnt/pvc", s3Endpoint: String? = nil, region: String = "us-east-1",
-                credentials: AWSCredentials? = nil, maxModelBytes: Int = 1 << 30) {
+    public init(
+        pvcRoot: String = "/mnt/pvc", s3Endpoint: String? = nil, region: String = "us-east-1",
+        credentials: AWSCredentials? = nil, maxModelBytes: Int = 1 << 30
+    ) {
         self.pvcRoot = pvcRoot
         self.s3Endpoint = s3Endpoint
         self.region = region

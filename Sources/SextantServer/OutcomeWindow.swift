@@ -46,8 +46,9 @@ public struct OutcomeWindow: Sendable {
         }
         let mean = latencies.isEmpty ? nil : latencies.reduce(0, +) / Double(latencies.count)
         let variance = latencies.count < 2 ? nil : latencies.reduce(0) { $0 + ($1 - mean!) * ($1 - mean!) } / Double(latencies.count - 1)
-        return Summary(requests: recent.count, errors: recent.filter(\.failed).count, p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99),
-                       mean: mean, variance: variance)
+        return Summary(
+            requests: recent.count, errors: recent.filter(\.failed).count, p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99),
+            mean: mean, variance: variance)
     }
 
     /// Seconds on the monotonic clock the window uses.

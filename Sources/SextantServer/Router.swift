@@ -251,7 +251,8 @@ public final class RouterState: Sendable {
             var names = (state.table?.routes ?? []).map { ($0.name, $0.url, $0.weight) }
             if let window {
                 let since = OutcomeWindow.now() - window
-                for (name, stats) in state.stats.sorted(by: { $0.key < $1.key }) where !names.contains(where: { $0.0 == name }) && stats.recent.summary(since: since).requests > 0 {
+                for (name, stats) in state.stats.sorted(by: { $0.key < $1.key })
+                where !names.contains(where: { $0.0 == name }) && stats.recent.summary(since: since).requests > 0 {
                     names.append((name, "", 0))
                 }
             }
@@ -260,14 +261,21 @@ public final class RouterState: Sendable {
                 let requests: Int, errors: Int, p50: Double?, p95: Double?, p99: Double?, mean: Double?, variance: Double?
                 if let window {
                     let summary = stats.recent.summary(since: OutcomeWindow.now() - window)
-                    (requests, errors, p50, p95, p99, mean, variance) = (summary.requests, summary.errors, summary.p50, summary.p95, summary.p99, summary.mean, summary.variance)
+                    (requests, errors, p50, p95, p99, mean, variance) = (
+                        summary.requests, summary.errors, summary.p50, summary.p95, summary.p99, summary.mean, summary.variance
+                    )
                 } else {
-                    (requests, errors, p50, p95, p99) = (stats.requests, stats.errors, stats.latency.percentile(0.5), stats.latency.percentile(0.95), stats.latency.percentile(0.99))
+                    (requests, errors, p50, p95, p99) = (
+                        stats.requests, stats.errors, stats.latency.percentile(0.5), stats.latency.percentile(0.95), stats.latency.percentile(0.99)
+                    )
                     (mean, variance) = (stats.latency.mean, nil)
                 }
-                variants.append("{\"name\":\(TensorCodec.jsonString(name)),\"url\":\(TensorCodec.jsonString(url)),\"weight\":\(weight),\"requests\":\(requests),\"errors\":\(errors),\"latency\":{\"p50\":\(number(p50)),\"p95\":\(number(p95)),\"p99\":\(number(p99)),\"mean\":\(number(mean)),\"variance\":\(number(variance)),\"unit\":\"seconds\"}}")
+                variants.append(
+                    "{\"name\":\(TensorCodec.jsonString(name)),\"url\":\(TensorCodec.jsonString(url)),\"weight\":\(weight),\"requests\":\(requests),\"errors\":\(errors),\"latency\":{\"p50\":\(number(p50)),\"p95\":\(number(p95)),\"p99\":\(number(p99)),\"mean\":\(number(mean)),\"variance\":\(number(variance)),\"unit\":\"seconds\"}}"
+                )
             }
-            return "{\"variants\":[\(variants.joined(separator: ","))],\"reloads\":\(state.reloads),\"shadow\":{\"sent\":\(state.shadowSent),\"failed\":\(state.shadowFailed),\"dropped\":\(state.shadowDropped)}}"
+            return
+                "{\"variants\":[\(variants.joined(separator: ","))],\"reloads\":\(state.reloads),\"shadow\":{\"sent\":\(state.shadowSent),\"failed\":\(state.shadowFailed),\"dropped\":\(state.shadowDropped)}}"
         }
     }
 }
@@ -350,8 +358,9 @@ public func buildRouterApplication(
 ) -> some ApplicationProtocol {
     let router = Router()
     router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(string: state.metrics.render())))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: state.metrics.render())))
     }
     router.get("/stats") { request, _ in
         let window = request.uri.queryParameters["window"].flatMap { Double(String($0)) }
@@ -445,13 +454,15 @@ public func runRouter(
     case .file(let path):
         let state = RouterState(table: try RoutingTable.decode(try Data(contentsOf: URL(fileURLWithPath: path))))
         let watcher = TableWatcher(path: path, state: state, interval: configuration.pollInterval, logger: logger)
-        try await runRouterServices(configuration: configuration, state: state, source: watcher, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
+        try await runRouterServices(
+            configuration: configuration, state: state, source: watcher, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
     case .configMap(let reference):
         let client = try KubernetesClient(configuration: try configuration.resolvedClientConfiguration(), logger: logger)
         let state = RouterState(waitingFor: "waiting for ConfigMap \(reference)")
         let source = ConfigMapTableSource(client: client, reference: reference, state: state, logger: logger)
         do {
-            try await runRouterServices(configuration: configuration, state: state, source: source, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
+            try await runRouterServices(
+                configuration: configuration, state: state, source: source, shadow: (stream, continuation), logger: logger, onServerRunning: onServerRunning)
         } catch {
             try? await client.shutdown()
             throw error

@@ -174,8 +174,9 @@ public struct InferenceRoutes: Sendable {
             jsonResponse(200, "{\"name\":\"sextant-server\",\"version\":\"\(sextantServerVersion)\",\"extensions\":[\"sextant_stats\",\"sextant_feedback\"]}")
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: plane.metrics.render())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: plane.metrics.render())))
         }
         router.get("/v1/models/{name}") { _, context in
             let model = try context.parameters.require("name")
@@ -239,12 +240,16 @@ public struct InferenceRoutes: Sendable {
 
     func metadataJSON(_ model: InferenceModel) throws -> String {
         func tensors(_ list: [ValueSignatureView]) -> String {
-            "[" + list.map { "{\"name\":\(TensorCodec.jsonString($0.name)),\"datatype\":\"\($0.datatype)\",\"shape\":[\($0.shape.map(String.init).joined(separator: ","))]}" }
+            "["
+                + list.map {
+                    "{\"name\":\(TensorCodec.jsonString($0.name)),\"datatype\":\"\($0.datatype)\",\"shape\":[\($0.shape.map(String.init).joined(separator: ","))]}"
+                }
                 .joined(separator: ",") + "]"
         }
         let inputs = model.model.inputs.map { ValueSignatureView(name: $0.name, datatype: $0.elementType?.v2Name ?? "BYTES", shape: $0.shape ?? [-1]) }
         let outputs = model.tensorOutputs.map { ValueSignatureView(name: $0.name, datatype: $0.elementType?.v2Name ?? "BYTES", shape: $0.shape ?? [-1]) }
-        return "{\"name\":\(TensorCodec.jsonString(model.name)),\"versions\":[\(TensorCodec.jsonString(model.version))],\"platform\":\"onnx\",\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
+        return
+            "{\"name\":\(TensorCodec.jsonString(model.name)),\"versions\":[\(TensorCodec.jsonString(model.version))],\"platform\":\"onnx\",\"inputs\":\(tensors(inputs)),\"outputs\":\(tensors(outputs))}"
     }
 
     struct ValueSignatureView {
@@ -349,8 +354,9 @@ public struct ModelLoaderService: Service {
     }
 
     public func run() async throws {
-        await dataPlane.load(modelURI: configuration.modelURI, digest: configuration.digest,
-                             baselineURI: configuration.driftBaselineURI, fetcher: fetcher)
+        await dataPlane.load(
+            modelURI: configuration.modelURI, digest: configuration.digest,
+            baselineURI: configuration.driftBaselineURI, fetcher: fetcher)
         try? await gracefulShutdown()
     }
 }
@@ -360,12 +366,14 @@ public func runInferenceServer(
     configuration: ServeConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     let plane = DataPlane(
-        options: DataPlaneOptions(modelName: configuration.modelName, modelVersion: configuration.modelVersion,
-                                  allowNaN: configuration.allowNaN, driftWindow: configuration.driftWindow),
+        options: DataPlaneOptions(
+            modelName: configuration.modelName, modelVersion: configuration.modelVersion,
+            allowNaN: configuration.allowNaN, driftWindow: configuration.driftWindow),
         logger: logger)
     let app = buildServerApplication(configuration: configuration, dataPlane: plane, logger: logger, onServerRunning: onServerRunning)
-    let loader = ModelLoaderService(dataPlane: plane, configuration: configuration,
-                                    fetcher: ModelFetcher(settings: .fromEnvironment(pvcRoot: configuration.pvcRoot)))
+    let loader = ModelLoaderService(
+        dataPlane: plane, configuration: configuration,
+        fetcher: ModelFetcher(settings: .fromEnvironment(pvcRoot: configuration.pvcRoot)))
     let group = ServiceGroup(configuration: .init(services: [app, loader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }

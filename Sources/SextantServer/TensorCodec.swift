@@ -94,9 +94,10 @@ public enum TensorCodec {
                 guard let data = tensor["data"] else { throw InferenceError.badRequest("input '\(name)': 'data' is missing") }
                 values = flatten(data)
             }
-            inputs.append(DecodedInput(
-                name: name,
-                tensor: try makeTensor(name: name, datatype: datatype, shape: shape, values: values, signature: signature, allowNaN: allowNaN)))
+            inputs.append(
+                DecodedInput(
+                    name: name,
+                    tensor: try makeTensor(name: name, datatype: datatype, shape: shape, values: values, signature: signature, allowNaN: allowNaN)))
         }
         for signature in model.model.inputs where !seen.contains(signature.name) {
             throw InferenceError.badRequest("missing input '\(signature.name)'")
@@ -142,7 +143,8 @@ public enum TensorCodec {
         }
         let rank = signature.shape?.count ?? 2
         let shape = rank == 1 ? [rows.count] : [rows.count, width ?? 0]
-        let tensor = try makeTensor(name: signature.name, datatype: type.v2Name, shape: shape, values: flat, signature: signature, allowNaN: allowNaN, field: "instances")
+        let tensor = try makeTensor(
+            name: signature.name, datatype: type.v2Name, shape: shape, values: flat, signature: signature, allowNaN: allowNaN, field: "instances")
         return DecodedInput(name: signature.name, tensor: tensor)
     }
 
@@ -236,21 +238,29 @@ public enum TensorCodec {
             case .int64:
                 return try Tensor(shape: shape, int64s: try values.enumerated().map { try integer($1, label, $0) })
             case .int32:
-                return try Tensor(shape: shape, int32s: try values.enumerated().map {
-                    let value = try integer($1, label, $0)
-                    guard let narrow = Int32(exactly: value) else { throw InferenceError.badRequest("\(label): value \(value) at index \($0) is out of INT32 range") }
-                    return narrow
-                })
+                return try Tensor(
+                    shape: shape,
+                    int32s: try values.enumerated().map {
+                        let value = try integer($1, label, $0)
+                        guard let narrow = Int32(exactly: value) else {
+                            throw InferenceError.badRequest("\(label): value \(value) at index \($0) is out of INT32 range")
+                        }
+                        return narrow
+                    })
             case .string:
-                return try Tensor(shape: shape, strings: try values.enumerated().map {
-                    guard let string = $1.stringValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be a string") }
-                    return string
-                })
+                return try Tensor(
+                    shape: shape,
+                    strings: try values.enumerated().map {
+                        guard let string = $1.stringValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be a string") }
+                        return string
+                    })
             case .bool:
-                return try Tensor(shape: shape, bools: try values.enumerated().map {
-                    guard let bool = $1.boolValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be true or false") }
-                    return bool
-                })
+                return try Tensor(
+                    shape: shape,
+                    bools: try values.enumerated().map {
+                        guard let bool = $1.boolValue else { throw InferenceError.badRequest("\(label): value at index \($0) must be true or false") }
+                        return bool
+                    })
             }
         } catch let error as InferenceError {
             throw error
@@ -271,7 +281,8 @@ public enum TensorCodec {
         default: throw InferenceError.badRequest("\(label): value at index \(index) must be a number")
         }
         if !allowNaN, !result.isFinite {
-            throw InferenceError(422, "\(label): value at index \(index) is \(result.isNaN ? "NaN" : "infinite"); start the server with --allow-nan to accept it")
+            throw InferenceError(
+                422, "\(label): value at index \(index) is \(result.isNaN ? "NaN" : "infinite"); start the server with --allow-nan to accept it")
         }
         return result
     }
@@ -297,8 +308,10 @@ public enum TensorCodec {
             }
         }
         switch tensor.storage {
-        case .float(let values): each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
-        case .double(let values): each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
+        case .float(let values):
+            each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
+        case .double(let values):
+            each(values) { value, out in value.isFinite ? out.append(contentsOf: value.description.utf8) : out.append(contentsOf: "null".utf8) }
         case .int64(let values): each(values) { value, out in out.append(contentsOf: String(value).utf8) }
         case .int32(let values): each(values) { value, out in out.append(contentsOf: String(value).utf8) }
         case .bool(let values): each(values) { value, out in out.append(contentsOf: (value ? "true" : "false").utf8) }

@@ -99,7 +99,8 @@ struct Approve: AsyncParsableCommand {
         try await runCommand(cluster) { context in
             let found = try await context.modelVersion(model: model, version: version)
             let name = found.metadata.name ?? ""
-            _ = try await context.api(ModelVersion.self).patch(name, .merge(["metadata": ["annotations": [.init(stringLiteral: ModelVersion.approvedByAnnotation): .string(approver)]]]))
+            _ = try await context.api(ModelVersion.self).patch(
+                name, .merge(["metadata": ["annotations": [.init(stringLiteral: ModelVersion.approvedByAnnotation): .string(approver)]]]))
             try context.emit(["modelVersion": .string(name), "approvedBy": .string(approver)]) { "modelversion \(name) approved by \(approver)" }
         }
     }
@@ -107,7 +108,8 @@ struct Approve: AsyncParsableCommand {
 
 /// Sets the abort annotation: the running rollout is rolled back and no new one starts until it is removed.
 func abortRollout(_ name: String, _ context: CLIContext) async throws {
-    let updated = try await context.api(InferenceService.self).patch(name, .merge(["metadata": ["annotations": [.init(stringLiteral: InferenceService.abortAnnotation): "true"]]]))
+    let updated = try await context.api(InferenceService.self).patch(
+        name, .merge(["metadata": ["annotations": [.init(stringLiteral: InferenceService.abortAnnotation): "true"]]]))
     try context.emit(["inferenceService": .string(name), "abort": true]) {
         let canary = updated.status?.canary.map { "version \($0.version) will be rolled back" } ?? "no rollout is running; new rollouts are paused"
         return "inferenceservice \(name): \(canary); remove the annotation to resume: kubectl annotate sisvc \(name) \(InferenceService.abortAnnotation)-"
@@ -138,18 +140,20 @@ struct History: AsyncParsableCommand {
             let versions = try await context.api(ModelVersion.self).listAll().items.filter { $0.spec.modelName == model }
             guard !versions.isEmpty else { throw CLIError("model \(model) has no versions in namespace \(context.namespace)") }
             let entries = StageHistoryReport.entries(versions)
-            let json: JSONValue = .array(try entries.map { entry in
-                var value = try JSONValue(encoding: entry.transition)
-                value["version"] = .integer(entry.version)
-                return value
-            })
+            let json: JSONValue = .array(
+                try entries.map { entry in
+                    var value = try JSONValue(encoding: entry.transition)
+                    value["version"] = .integer(entry.version)
+                    return value
+                })
             try context.emit(json) { StageHistoryReport.render(entries) }
         }
     }
 }
 
 struct Evaluate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send labelled rows through an InferenceService, report accuracy (or MAE) and post the labels as feedback.")
+    static let configuration = CommandConfiguration(
+        abstract: "Send labelled rows through an InferenceService, report accuracy (or MAE) and post the labels as feedback.")
     @Argument(help: "The InferenceService.") var inferenceService: String
     @Option(help: "CSV file with a header row.") var data: String
     @Option(help: "The column holding the true label.") var label: String
@@ -177,9 +181,13 @@ struct Evaluate: AsyncParsableCommand {
                 "feedbackAccepted": .integer(Int64(report.feedbackAccepted)), "failures": .integer(Int64(report.failures)),
             ]
             try context.emit(json) {
-                let quality = report.accuracy.map { String(format: "accuracy %.4f", $0) } ?? report.meanAbsoluteError.map { String(format: "mean absolute error %.4g", $0) } ?? "no answers"
+                let quality =
+                    report.accuracy.map { String(format: "accuracy %.4f", $0) } ?? report.meanAbsoluteError.map {
+                        String(format: "mean absolute error %.4g", $0)
+                    } ?? "no answers"
                 let versions = report.byVersion.sorted { $0.key < $1.key }.map { "v\($0.key): \($0.value)" }.joined(separator: ", ")
-                return "\(report.rows) rows, \(quality) (\(versions)); \(report.feedbackAccepted) labels accepted as feedback" + (report.failures > 0 ? "; \(report.failures) requests failed" : "")
+                return "\(report.rows) rows, \(quality) (\(versions)); \(report.feedbackAccepted) labels accepted as feedback"
+                    + (report.failures > 0 ? "; \(report.failures) requests failed" : "")
             }
             if report.failures == report.rows { throw CLIError("every request failed; is \(base) reachable?") }
         }

@@ -35,13 +35,19 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
-    @Option(help: "CIDR Service cluster IPs are allocated from (default 10.96.0.0/12, or 127.96.0.0/16 with --local-runtime, which needs a range inside 127.0.0.0/8).")
+    @Option(
+        help:
+            "CIDR Service cluster IPs are allocated from (default 10.96.0.0/12, or 127.96.0.0/16 with --local-runtime, which needs a range inside 127.0.0.0/8)."
+    )
     var serviceClusterIPRange: String?
 
     @Flag(help: "Run Deployments, ReplicaSets and Jobs as local processes (the local runtime).")
     var localRuntime = false
 
-    @Option(help: "With --local-runtime: an image that runs here, as IMAGE=COMMAND (repeatable), e.g. ghcr.io/sextant-ml/sextant-server=/usr/local/bin/sextant-server serve --port {port}")
+    @Option(
+        help:
+            "With --local-runtime: an image that runs here, as IMAGE=COMMAND (repeatable), e.g. ghcr.io/sextant-ml/sextant-server=/usr/local/bin/sextant-server serve --port {port}"
+    )
     var runnableImage: [String] = []
 
     @Option(help: "With --local-runtime: directory for pod working directories and logs (default: a new temporary directory).")
@@ -51,10 +57,13 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
         guard (0...65535).contains(httpPort), (0...65535).contains(httpsPort) else { throw ValidationError("ports must be between 0 and 65535") }
         guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
         guard historyLimit > 0 else { throw ValidationError("--history-limit must be positive") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
         _ = try runnableImages()
         if let range = try serviceRange(), localRuntime, !range.isLoopback {
-            throw ValidationError("--service-cluster-ip-range must be inside 127.0.0.0/8 with --local-runtime (its service proxy listens on the cluster IPs), got \(range)")
+            throw ValidationError(
+                "--service-cluster-ip-range must be inside 127.0.0.0/8 with --local-runtime (its service proxy listens on the cluster IPs), got \(range)")
         }
         if !localRuntime && (!runnableImage.isEmpty || runtimeDirectory != nil) {
             throw ValidationError("--runnable-image and --runtime-directory need --local-runtime")
@@ -88,7 +97,8 @@ struct KubeAPIServerCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var runtime: LocalRuntime.Configuration?
         if localRuntime {
-            let directory = runtimeDirectory.map { URL(fileURLWithPath: $0) }
+            let directory =
+                runtimeDirectory.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("sextant-runtime-\(UUID().uuidString)")
             runtime = LocalRuntime.Configuration(runnableImages: try runnableImages(), directory: directory)
         }

@@ -14,9 +14,9 @@ let modelURL = URL(fileURLWithPath: modelPath)
 let expectedURL = modelURL.deletingPathExtension().appendingPathExtension("expected.json")
 let model = try ONNXModel(contentsOf: modelURL)
 guard let input = model.inputs.first, let width = input.shape?.last, width > 0,
-      let json = try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? [String: Any],
-      let inputs = json["inputs"] as? [String: [String: Any]],
-      let data = inputs[input.name]?["data"] as? [Any]
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? [String: Any],
+    let inputs = json["inputs"] as? [String: [String: Any]],
+    let data = inputs[input.name]?["data"] as? [Any]
 else {
     FileHandle.standardError.write(Data("sextant-model-bench: cannot read the fixture inputs in \(expectedURL.path)\n".utf8))
     exit(1)
@@ -44,5 +44,7 @@ let elapsed = try clock.measure {
 }
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
 let perBatch = seconds / Double(iterations)
-print(String(format: "%@: batch %d, %d iterations: %.2f µs per batch, %.3f µs per row (checksum %.3f)",
-             modelURL.lastPathComponent, batch, iterations, perBatch * 1e6, perBatch * 1e6 / Double(batch), checksum))
+print(
+    String(
+        format: "%@: batch %d, %d iterations: %.2f µs per batch, %.3f µs per row (checksum %.3f)",
+        modelURL.lastPathComponent, batch, iterations, perBatch * 1e6, perBatch * 1e6 / Double(batch), checksum))

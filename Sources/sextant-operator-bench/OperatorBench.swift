@@ -84,7 +84,8 @@ struct OperatorBench: AsyncParsableCommand {
         operatorLogger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .critical
 
         // 1. The API server.
-        let server: APIServer = options.inProcessAPIServer
+        let server: APIServer =
+            options.inProcessAPIServer
             ? try await .inProcess(logger: quiet)
             : try await .process(executable: options.apiserver ?? siblingExecutable("sextant-kube-apiserver"), logLevel: options.apiServerLogLevel)
         defer { server.stop() }
@@ -97,11 +98,15 @@ struct OperatorBench: AsyncParsableCommand {
             _ = try await Api<Namespace>(client: client, namespace: nil).create(Namespace(metadata: ObjectMeta(name: namespace)))
         }
         let createStart = ContinuousClock.now
-        for (resource, objects) in [("models", layout.modelObjects()), ("modelversions", layout.versionObjects()), ("inferenceservices", layout.serviceObjects())] {
+        for (resource, objects) in [
+            ("models", layout.modelObjects()), ("modelversions", layout.versionObjects()), ("inferenceservices", layout.serviceObjects()),
+        ] {
             try await createAll(objects, resource: resource, client: client, writers: options.writers)
         }
         let createSeconds = seconds(ContinuousClock.now - createStart)
-        print("created \(options.models) Models, \(options.models * 3) ModelVersions, \(options.models) InferenceServices in \(options.namespaces) namespaces with \(options.writers) writers: \(format(createSeconds)) s")
+        print(
+            "created \(options.models) Models, \(options.models * 3) ModelVersions, \(options.models) InferenceServices in \(options.namespaces) namespaces with \(options.writers) writers: \(format(createSeconds)) s"
+        )
 
         // 3. The operator (not started yet) and the bench's observers: the operator's caches, and
         // an independent Deployment watch through a separate client.
@@ -230,7 +235,9 @@ struct OperatorBench: AsyncParsableCommand {
         // 8. Report.
         let objects = options.models * 5
         print("")
-        print("API server: \(options.inProcessAPIServer ? "in this process (CPU and RSS below include it)" : "separate process sextant-kube-apiserver (pid \(server.pid.map(String.init) ?? "?")), no local runtime")")
+        print(
+            "API server: \(options.inProcessAPIServer ? "in this process (CPU and RSS below include it)" : "separate process sextant-kube-apiserver (pid \(server.pid.map(String.init) ?? "?")), no local runtime")"
+        )
         print("operator: in this process, concurrency \(options.concurrency) per controller, all namespaces; statuses are read from its caches every 50 ms;")
         print("  one extra Deployment watch (for create-to-Deployment) shares the process")
         print("\"current\": every Model has status.observedGeneration == metadata.generation, versionCount 3 and stagingVersion 2;")
@@ -239,26 +246,46 @@ struct OperatorBench: AsyncParsableCommand {
         print("  every InferenceService has observedGeneration == generation and status.stable.version 1, and Deployments <name>-v1 and <name>-router exist.")
         print("")
         print(String(format: "caches synced:            %.2f s after start", readyAt.map(seconds) ?? -1))
-        print(String(format: "all statuses current:     %.2f s after start (%d objects, %.0f objects/s)", seconds(convergedAt), objects, Double(objects) / seconds(convergedAt)))
+        print(
+            String(
+                format: "all statuses current:     %.2f s after start (%d objects, %.0f objects/s)", seconds(convergedAt), objects,
+                Double(objects) / seconds(convergedAt)))
         print(String(format: "settled (last request, reconcile or change): %.2f s after start", seconds(settledAt)))
-        print(String(format: "CPU to converge:          operator process %.1f s%@", convergeCPU, convergeServerCPU.map { String(format: ", API server %.1f s", $0) } ?? ""))
+        print(
+            String(
+                format: "CPU to converge:          operator process %.1f s%@", convergeCPU,
+                convergeServerCPU.map { String(format: ", API server %.1f s", $0) } ?? ""))
         print("operator work to converge: \(convergeMetrics.summary)")
         print("operator work, converge→settled: \(settledMetrics.minus(convergeMetrics).summary)")
-        print(String(format: "idle CPU over %.1f s:      operator process %.2f%% of one core%@", idleWall, idleCPU, idleServerCPU.map { String(format: ", API server %.2f%%", $0) } ?? ""))
+        print(
+            String(
+                format: "idle CPU over %.1f s:      operator process %.2f%% of one core%@", idleWall, idleCPU,
+                idleServerCPU.map { String(format: ", API server %.2f%%", $0) } ?? ""))
         print("operator work while idle:  \(idleMetrics.minus(settledMetrics).summary); watched objects changed: \(idleEvents)")
-        print(String(format: "RSS (after malloc_trim):  %.1f MiB process, %.1f MiB added by the operator (%.2f KiB per object), peak (VmHWM) %.1f MiB",
-                     mib(rssAfter), mib(rssAfter - rssBefore), Double(rssAfter - rssBefore) / 1024 / Double(objects), mib(peak)))
+        print(
+            String(
+                format: "RSS (after malloc_trim):  %.1f MiB process, %.1f MiB added by the operator (%.2f KiB per object), peak (VmHWM) %.1f MiB",
+                mib(rssAfter), mib(rssAfter - rssBefore), Double(rssAfter - rssBefore) / 1024 / Double(objects), mib(peak)))
         if let serverRSS = server.residentBytes() { print(String(format: "API server RSS:           %.1f MiB", mib(serverRSS))) }
         func percentile(_ values: [Double], _ p: Double) -> Double { values.isEmpty ? .nan : values[min(values.count - 1, Int(Double(values.count) * p))] }
-        print(String(format: "create-to-Deployment (%d new InferenceServices, from the create returning): p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-                     latencies.count, percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? .nan))
-        print(String(format: "  (from the create being sent: p50 %.1f ms, p99 %.1f ms)", percentile(latenciesFromSend, 0.5), percentile(latenciesFromSend, 0.99)))
+        print(
+            String(
+                format: "create-to-Deployment (%d new InferenceServices, from the create returning): p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                latencies.count, percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? .nan))
+        print(
+            String(format: "  (from the create being sent: p50 %.1f ms, p99 %.1f ms)", percentile(latenciesFromSend, 0.5), percentile(latenciesFromSend, 0.99)))
         print("")
         let idleWrites = idleMetrics.minus(settledMetrics).requests
         let rows: [(String, String, String, Bool)] = [
             ("all statuses current", String(format: "%.2f s", seconds(convergedAt)), "< 30 s", seconds(convergedAt) < 30),
-            ("idle CPU (operator)", String(format: "%.2f%% of a core, %d API requests", idleCPU, Int(idleWrites)), "≈ 0 (< 1%, no requests)", idleCPU < 1 && idleWrites == 0),
-            ("create-to-Deployment p99", String(format: "%.1f ms", percentile(latencies, 0.99)), "< 100 ms", latencies.count == options.applies && percentile(latencies, 0.99) < 100),
+            (
+                "idle CPU (operator)", String(format: "%.2f%% of a core, %d API requests", idleCPU, Int(idleWrites)), "≈ 0 (< 1%, no requests)",
+                idleCPU < 1 && idleWrites == 0
+            ),
+            (
+                "create-to-Deployment p99", String(format: "%.1f ms", percentile(latencies, 0.99)), "< 100 ms",
+                latencies.count == options.applies && percentile(latencies, 0.99) < 100
+            ),
         ]
         print("| Target | Measured | Goal | Result |")
         print("|---|---|---|---|")
@@ -370,8 +397,9 @@ struct Layout: Sendable {
             let namespace = namespace(of: index)
             let name = modelName(index)
             func key(_ name: String) -> ObjectKey { ObjectKey(namespace: namespace, name: name) }
-            return Expected(model: key(name), versions: Self.stages.map { key("\(name)-v\($0.version)") }, service: key(name),
-                            deployment: key("\(name)-v1"), router: key("\(name)-router"))
+            return Expected(
+                model: key(name), versions: Self.stages.map { key("\(name)-v\($0.version)") }, service: key(name),
+                deployment: key("\(name)-v1"), router: key("\(name)-router"))
         }
     }
 }
@@ -456,24 +484,31 @@ final class Observers: Sendable {
         func note(_ text: @autoclosure () -> String) { if progress.examples.count < 5 { progress.examples.append(text()) } }
         for item in expected {
             if let model = caches.models.store.get(item.model), let status = model.status,
-               status.observedGeneration == model.metadata.generation, status.versionCount == 3, status.stagingVersion == 2 {
+                status.observedGeneration == model.metadata.generation, status.versionCount == 3, status.stagingVersion == 2
+            {
                 progress.models += 1
             } else {
                 note("Model \(item.model) not current: \(caches.models.store.get(item.model)?.status.map { "\($0)" } ?? "no status")")
             }
             for (index, key) in item.versions.enumerated() {
                 guard let version = caches.modelVersions.store.get(key), let status = version.status, status.observedGeneration == version.metadata.generation,
-                      status.conditions?.isTrue("ArtifactVerified") == true else {
+                    status.conditions?.isTrue("ArtifactVerified") == true
+                else {
                     note("ModelVersion \(key) not current")
                     continue
                 }
                 let expected: ModelStage = index == 1 ? .staging : .development
                 let served = index != 0 || (status.servedBy ?? []).contains { $0.inferenceService == item.service.name && $0.role == .stable }
-                if status.stage == expected, served { progress.versions += 1 } else { note("ModelVersion \(key) stage \(status.stage?.rawValue ?? "-") servedBy \(status.servedBy?.count ?? 0)") }
+                if status.stage == expected, served {
+                    progress.versions += 1
+                } else {
+                    note("ModelVersion \(key) stage \(status.stage?.rawValue ?? "-") servedBy \(status.servedBy?.count ?? 0)")
+                }
             }
             if let service = caches.inferenceServices.store.get(item.service), let status = service.status,
-               status.observedGeneration == service.metadata.generation, status.stable?.version == 1,
-               caches.deployments.store.get(item.deployment) != nil, caches.deployments.store.get(item.router) != nil {
+                status.observedGeneration == service.metadata.generation, status.stable?.version == 1,
+                caches.deployments.store.get(item.deployment) != nil, caches.deployments.store.get(item.router) != nil
+            {
                 progress.services += 1
             } else {
                 note("InferenceService \(item.service) not current")
@@ -493,11 +528,14 @@ struct MetricsSnapshot {
     init(_ metrics: RuntimeMetrics) {
         for line in metrics.registry.render().split(separator: "\n") where !line.hasPrefix("#") {
             guard let brace = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}"),
-                  let value = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { continue }
+                let value = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces))
+            else { continue }
             let name = line[..<brace]
             let labels = line[line.index(after: brace)..<close]
             func label(_ key: String) -> String? {
-                labels.split(separator: ",").first { $0.hasPrefix("\(key)=") }.map { String($0.dropFirst(key.count + 1)).replacingOccurrences(of: "\"", with: "") }
+                labels.split(separator: ",").first { $0.hasPrefix("\(key)=") }.map {
+                    String($0.dropFirst(key.count + 1)).replacingOccurrences(of: "\"", with: "")
+                }
             }
             if name == "sextant_reconcile_total", let controller = label("controller") {
                 reconciles[controller, default: 0] += value
@@ -592,7 +630,8 @@ final class APIServer: Sendable {
     /// CPU seconds (user + system) of the child process, from /proc/<pid>/stat.
     func cpuSeconds() -> Double? {
         guard let pid, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name: state is field 3; utime and stime are 14 and 15.
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

@@ -27,18 +27,23 @@ struct LocalCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "sextant-local")
-        let executable = URL(fileURLWithPath: serverExecutable ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("sextant-server").path).standardizedFileURL.path
+        let executable = URL(
+            fileURLWithPath: serverExecutable
+                ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("sextant-server").path
+        ).standardizedFileURL.path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw ValidationError("no sextant-server executable at \(executable); build it first (swift build --product sextant-server) or pass --server-executable")
+            throw ValidationError(
+                "no sextant-server executable at \(executable); build it first (swift build --product sextant-server) or pass --server-executable")
         }
         let repositoryURL = URL(fileURLWithPath: repository).standardizedFileURL
         if !noExamples, !FileManager.default.fileExists(atPath: repositoryURL.appendingPathComponent("manifests/examples").path) {
             throw ValidationError("no manifests/examples under \(repositoryURL.path); run from the repository or pass --repository (or --no-examples)")
         }
         let stateDirectory = URL(fileURLWithPath: directory).standardizedFileURL
-        let installation = LocalInstallation(configuration: .init(
-            directory: stateDirectory, repository: repositoryURL, serverExecutable: executable, apiPort: port, applyExamples: !noExamples), logger: logger)
+        let installation = LocalInstallation(
+            configuration: .init(
+                directory: stateDirectory, repository: repositoryURL, serverExecutable: executable, apiPort: port, applyExamples: !noExamples), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await installation.run { endpoints in
@@ -55,25 +60,25 @@ struct LocalCommand: AsyncParsableCommand {
         let kubeconfig = endpoints.kubeconfig.path
         return """
 
-        Sextant is running locally.
-          API server:  \(endpoints.apiServer)
-          kubeconfig:  export KUBECONFIG=\(kubeconfig)
-          applied:     \(endpoints.appliedExamples.isEmpty ? "nothing (--no-examples)" : endpoints.appliedExamples.joined(separator: ", "))
+            Sextant is running locally.
+              API server:  \(endpoints.apiServer)
+              kubeconfig:  export KUBECONFIG=\(kubeconfig)
+              applied:     \(endpoints.appliedExamples.isEmpty ? "nothing (--no-examples)" : endpoints.appliedExamples.joined(separator: ", "))
 
-        Watch it:
-          kubectl get sextant
-          kubectl get inferenceservice flower-classifier -w
-          kubectl get deployments,services,pods
+            Watch it:
+              kubectl get sextant
+              kubectl get inferenceservice flower-classifier -w
+              kubectl get deployments,services,pods
 
-        Send a prediction to the stable Service (its cluster IP is a loopback address here):
-          IP=$(kubectl get service flower-classifier -o jsonpath='{.spec.clusterIP}')
-          curl -s http://$IP:8080/v2/models/flower-classifier/infer -H 'content-type: application/json' \\
-            -d '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'
+            Send a prediction to the stable Service (its cluster IP is a loopback address here):
+              IP=$(kubectl get service flower-classifier -o jsonpath='{.spec.clusterIP}')
+              curl -s http://$IP:8080/v2/models/flower-classifier/infer -H 'content-type: application/json' \\
+                -d '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'
 
-        Roll out version 2 as a canary:
-          kubectl patch modelversion flower-classifier-v2 --type merge -p '{"spec":{"stage":"Production"}}'
+            Roll out version 2 as a canary:
+              kubectl patch modelversion flower-classifier-v2 --type merge -p '{"spec":{"stage":"Production"}}'
 
-        Ctrl-C stops everything.
-        """
+            Ctrl-C stops everything.
+            """
     }
 }

@@ -60,7 +60,8 @@ struct RunCommand: AsyncParsableCommand {
         let routerImage = self.routerImage ?? environment["SEXTANT_ROUTER_IMAGE"]
         let clientConfiguration: ClientConfiguration
         do {
-            clientConfiguration = try kubeconfig.map { try ClientConfiguration.kubeconfig(paths: [$0], context: context) } ?? ClientConfiguration.infer(context: context)
+            clientConfiguration =
+                try kubeconfig.map { try ClientConfiguration.kubeconfig(paths: [$0], context: context) } ?? ClientConfiguration.infer(context: context)
         } catch {
             throw ValidationError("cannot find cluster credentials: \(error)")
         }
@@ -71,7 +72,12 @@ struct RunCommand: AsyncParsableCommand {
         let sextant = OperatorGroup(client: client, configuration: configuration, metrics: metrics, logger: logger)
         let (host, port) = Self.split(metricsBindAddress)!
         let operational = try await OperationalServer(host: host, port: port, metrics: metrics.registry) { sextant.isReady }
-        logger.info("starting", metadata: ["metrics.port": "\(operational.port)", "namespaces": "\(namespaces.isEmpty ? "<all>" : namespaces.joined(separator: ","))", "server.image": "\(serverImage)"])
+        logger.info(
+            "starting",
+            metadata: [
+                "metrics.port": "\(operational.port)", "namespaces": "\(namespaces.isEmpty ? "<all>" : namespaces.joined(separator: ","))",
+                "server.image": "\(serverImage)",
+            ])
 
         let leaseNamespace = leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? namespaces.first ?? "default"
         let identity = ProcessInfo.processInfo.environment["POD_NAME"] ?? "\(ProcessInfo.processInfo.hostName)-\(UUID().uuidString.prefix(8))"
@@ -80,7 +86,8 @@ struct RunCommand: AsyncParsableCommand {
             group.addTask { try await operational.run() }
             group.addTask {
                 if leaderElect {
-                    let elector = LeaderElector(api: Api<Lease>(client: client, namespace: leaseNamespace), leaseName: "sextant-operator", identity: identity, logger: logger)
+                    let elector = LeaderElector(
+                        api: Api<Lease>(client: client, namespace: leaseNamespace), leaseName: "sextant-operator", identity: identity, logger: logger)
                     await elector.run { await sextant.run() }
                 } else {
                     await sextant.run()

@@ -73,8 +73,14 @@ struct RuntimeBench {
         let syncSeconds = Double(syncTime.components.seconds) + Double(syncTime.components.attoseconds) / 1e18
         print("objects: \(objects)")
         print(String(format: "initial sync: %.2f s, %.0f reconciles/s", syncSeconds, Double(objects) / syncSeconds))
-        print(String(format: "event-to-reconcile latency at %d events/s: p50 %.2f ms, p99 %.2f ms (%d events)", rate, percentile(0.5), percentile(0.99), latencies.count))
-        print(String(format: "cache RSS: %.2f KiB per cached object (%.1f MiB per 1,000 objects)", Double(rssAfter - rssBefore) / 1024 / Double(objects), Double(rssAfter - rssBefore) / 1_048_576 / Double(objects) * 1000))
+        print(
+            String(
+                format: "event-to-reconcile latency at %d events/s: p50 %.2f ms, p99 %.2f ms (%d events)", rate, percentile(0.5), percentile(0.99),
+                latencies.count))
+        print(
+            String(
+                format: "cache RSS: %.2f KiB per cached object (%.1f MiB per 1,000 objects)", Double(rssAfter - rssBefore) / 1024 / Double(objects),
+                Double(rssAfter - rssBefore) / 1_048_576 / Double(objects) * 1000))
         print("targets: p99 < 50 ms at 100 events/s; < 2 KiB RSS per cached small object")
         running.cancel()
         try await client.shutdown()

@@ -107,7 +107,8 @@ struct Route: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Routing table JSON file (reloaded when it changes).", valueName: "file")) var table: String?
     @Option(help: ArgumentHelp("ConfigMap holding the routing table, watched through the Kubernetes API.", valueName: "namespace/name"))
     var tableConfigmap: String?
-    @Option(help: ArgumentHelp("Key of the ConfigMap whose value is the routing table JSON.", valueName: "key")) var tableKey = ConfigMapTableReference.defaultKey
+    @Option(help: ArgumentHelp("Key of the ConfigMap whose value is the routing table JSON.", valueName: "key")) var tableKey = ConfigMapTableReference
+        .defaultKey
     @Option(help: ArgumentHelp("Kubeconfig for --table-configmap (default: in-cluster, else $KUBECONFIG or ~/.kube/config).", valueName: "file"))
     var kubeconfig: String?
     @Option(help: "Log format: json or text.") var logFormat: LogFormat = .json

@@ -38,7 +38,10 @@ struct ChartTests {
     func defaults() async throws {
         let (_, objects) = try await Helm.objects()
         Self.checkWellFormed(objects, "defaults")
-        #expect(Set(objects.map(\.kind)) == ["Deployment", "ServiceAccount", "Service", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "PodDisruptionBudget"])
+        #expect(
+            Set(objects.map(\.kind)) == [
+                "Deployment", "ServiceAccount", "Service", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "PodDisruptionBudget",
+            ])
         let deployment = try Self.deployment(objects)
         #expect(deployment.namespace == "sextant-system")
         #expect(deployment["spec"]?["replicas"] == 2)
@@ -76,7 +79,9 @@ struct ChartTests {
     func rulesMatchTheCode() {
         #expect(!PolicyRule.watched.isEmpty && !PolicyRule.leaderElection.isEmpty)
         // The operator's caches list and watch these kinds: each must be granted list+watch.
-        for (group, resource) in [("ml.sextant.dev", "models"), ("ml.sextant.dev", "inferenceservices"), ("apps", "deployments"), ("", "pods"), ("batch", "jobs")] {
+        for (group, resource) in [
+            ("ml.sextant.dev", "models"), ("ml.sextant.dev", "inferenceservices"), ("apps", "deployments"), ("", "pods"), ("batch", "jobs"),
+        ] {
             let granted = PolicyRule.watched.filter { $0.apiGroups.contains(group) && $0.resources.contains(resource) }.flatMap(\.verbs)
             #expect(Set(["list", "watch"]).isSubset(of: granted), "\(group)/\(resource): \(granted)")
         }
@@ -102,9 +107,12 @@ struct ChartTests {
             }
             #expect(ChartTests.environment(try ChartTests.container(try ChartTests.deployment(objects)))["SEXTANT_WATCH_NAMESPACE"] == "team-a,team-b")
         },
-        ValueSet(label: "monitoring and network policy", values: [
-            "serviceMonitor": ["enabled": true, "labels": ["release": "prom"]], "networkPolicy": ["enabled": true], "dashboard": ["enabled": true],
-        ]) { objects in
+        ValueSet(
+            label: "monitoring and network policy",
+            values: [
+                "serviceMonitor": ["enabled": true, "labels": ["release": "prom"]], "networkPolicy": ["enabled": true], "dashboard": ["enabled": true],
+            ]
+        ) { objects in
             let monitor = try #require(objects.first { $0.kind == "ServiceMonitor" })
             #expect(monitor["metadata"]?["labels"]?["release"] == "prom")
             #expect(objects.contains { $0.kind == "NetworkPolicy" })
@@ -113,17 +121,21 @@ struct ChartTests {
             let json = try #require(dashboard["data"]?["sextant.json"]?.stringValue)
             #expect(try JSONValue(parsing: Data(json.utf8))["panels"]?.arrayValue?.isEmpty == false)
         },
-        ValueSet(label: "private registry", values: [
-            "imagePullSecrets": [["name": "regcred"]], "image": ["repository": "registry.example.com/sextant-operator", "tag": "1.2.3"],
-            "server": ["image": "registry.example.com/sextant-server:1.2.3"],
-        ]) { objects in
+        ValueSet(
+            label: "private registry",
+            values: [
+                "imagePullSecrets": [["name": "regcred"]], "image": ["repository": "registry.example.com/sextant-operator", "tag": "1.2.3"],
+                "server": ["image": "registry.example.com/sextant-server:1.2.3"],
+            ]
+        ) { objects in
             let deployment = try ChartTests.deployment(objects)
             #expect(deployment["spec"]?["template"]?["spec"]?["imagePullSecrets"] == [["name": "regcred"]])
             let container = try ChartTests.container(deployment)
             #expect(container["image"] == "registry.example.com/sextant-operator:1.2.3")
             #expect(ChartTests.environment(container)["SEXTANT_SERVER_IMAGE"] == "registry.example.com/sextant-server:1.2.3")
         },
-        ValueSet(label: "single replica", values: ["replicaCount": 1, "leaderElection": ["enabled": false], "logging": ["level": "debug", "format": "text"]]) { objects in
+        ValueSet(label: "single replica", values: ["replicaCount": 1, "leaderElection": ["enabled": false], "logging": ["level": "debug", "format": "text"]]) {
+            objects in
             #expect(!objects.contains { $0.kind == "PodDisruptionBudget" }, "a PDB for one replica would block every drain")
             let args = try ChartTests.container(try ChartTests.deployment(objects))["args"]?.strings ?? []
             #expect(args.contains("--no-leader-elect") && args.contains("--log-level=debug") && args.contains("--log-format=text"), "\(args)")
@@ -138,14 +150,16 @@ struct ChartTests {
         try set.check(objects)
     }
 
-    @Test("bad values are refused by values.schema.json with a message naming the value", arguments: [
-        (#"{"replicaCount": 0}"#, "replicaCount"),
-        (#"{"logging": {"format": "xml"}}"#, "format"),
-        (#"{"replicas": 2}"#, "replicas"),
-        (#"{"watchNamespaces": ["Team-A"]}"#, "watchNamespaces"),
-        (#"{"image": {"pullPolicy": "Sometimes"}}"#, "pullPolicy"),
-        (#"{"concurrency": "four"}"#, "concurrency"),
-    ])
+    @Test(
+        "bad values are refused by values.schema.json with a message naming the value",
+        arguments: [
+            (#"{"replicaCount": 0}"#, "replicaCount"),
+            (#"{"logging": {"format": "xml"}}"#, "format"),
+            (#"{"replicas": 2}"#, "replicas"),
+            (#"{"watchNamespaces": ["Team-A"]}"#, "watchNamespaces"),
+            (#"{"image": {"pullPolicy": "Sometimes"}}"#, "pullPolicy"),
+            (#"{"concurrency": "four"}"#, "concurrency"),
+        ])
     func badValues(_ values: String, _ field: String) async throws {
         let result = try await Helm.render(try JSONValue(parsing: Data(values.utf8)))
         #expect(result.status == 2, "\(values) rendered: \(result.output.prefix(300))")
@@ -159,7 +173,9 @@ struct ChartTests {
         #expect(!generated.isEmpty)
         #expect(try Repository.yamlFiles(in: "charts/sextant/crds") == generated)
         for file in generated {
-            #expect(try Repository.text("charts/sextant/crds/\(file)") == Repository.text("crds/\(file)"), "charts/sextant/crds/\(file) differs; run hack/generate.sh")
+            #expect(
+                try Repository.text("charts/sextant/crds/\(file)") == Repository.text("crds/\(file)"),
+                "charts/sextant/crds/\(file) differs; run hack/generate.sh")
         }
     }
 
@@ -173,7 +189,33 @@ struct ChartTests {
         for flag in Set(args.filter { $0.hasPrefix("--") }.map { String($0.split(separator: "=")[0]) }) {
             // `--[no-]leader-elect` is listed once for both spellings.
             let name = flag.replacingOccurrences(of: "--no-", with: "--").dropFirst(2)
-            #expect(help.stdout.contains("--\(name)") || help.stdout.contains("--[no-]\(name)"), "the chart passes \(flag), which sextant-operator run does not know")
+            #expect(
+                help.stdout.contains("--\(name)") || help.stdout.contains("--[no-]\(name)"),
+                "the chart passes \(flag), which sextant-operator run does not know")
+        }
+    }
+}
+
+@Suite("Grafana dashboard")
+struct DashboardTests {
+    @Test("panels cover what operators watch, and every metric they query is one our code exports")
+    func dashboard() throws {
+        let dashboard = try JSONValue(parsing: Data(try Repository.text("charts/sextant/dashboards/sextant.json").utf8))
+        let panels = dashboard["panels"]?.arrayValue ?? []
+        let titles = panels.compactMap { $0["title"]?.stringValue }
+        for wanted in ["Request rate", "Error ratio", "Latency percentiles", "Canary weight", "drift", "accuracy", "verdicts", "Reconciles"] {
+            #expect(titles.contains { $0.localizedCaseInsensitiveContains(wanted) }, "no panel about \(wanted): \(titles)")
+        }
+        let expressions = panels.flatMap { $0["targets"]?.arrayValue ?? [] }.compactMap { $0["expr"]?.stringValue }
+        let names = Set(
+            expressions.flatMap { $0.matches(of: /sextant_[a-z_]+/).map { String($0.output) } }.map {
+                $0.replacing(/_(bucket|sum|count)$/, with: "")
+            })
+        #expect(names.count >= 15, "\(names)")
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: Repository.url("Sources").path).filter { $0.hasSuffix(".swift") }
+            .map { try Repository.text("Sources/\($0)") }.joined()
+        for name in names.sorted() {
+            #expect(sources.contains("\"\(name)\""), "the dashboard queries \(name), which no source exports")
         }
     }
 }

@@ -8,7 +8,9 @@ struct InstallTests {
     @Test("the rendered chart (CRDs included) applies, and every object is then there")
     func applyChart() async throws {
         let cluster = try await KubectlCluster()
-        let rendered = try await Helm.render(["watchNamespaces": ["team-a"], "serviceMonitor": ["enabled": false], "networkPolicy": ["enabled": true], "dashboard": ["enabled": true]], includeCRDs: true)
+        let rendered = try await Helm.render(
+            ["watchNamespaces": ["team-a"], "serviceMonitor": ["enabled": false], "networkPolicy": ["enabled": true], "dashboard": ["enabled": true]],
+            includeCRDs: true)
         #expect(rendered.status == 0, "\(rendered.stderr)")
         for namespace in ["sextant-system", "team-a"] {
             let created = try await cluster.kubectl(["create", "namespace", namespace])
@@ -70,13 +72,14 @@ struct InstallTests {
         let rendered = try await Helm.render(includeCRDs: true)
         #expect(rendered.status == 0, "\(rendered.stderr)")
         func keyed(_ objects: [JSONValue]) -> [String: JSONValue] {
-            Dictionary(objects.map { object in
-                var object = object
-                // The plain manifests are labelled as kustomize's, not Helm's.
-                object["metadata"]?["labels"]?["helm.sh/chart"] = nil
-                object["metadata"]?["labels"]?["app.kubernetes.io/managed-by"] = nil
-                return ("\(object.kind)/\(object.namespace ?? "")/\(object.name)", object)
-            }, uniquingKeysWith: { a, _ in a })
+            Dictionary(
+                objects.map { object in
+                    var object = object
+                    // The plain manifests are labelled as kustomize's, not Helm's.
+                    object["metadata"]?["labels"]?["helm.sh/chart"] = nil
+                    object["metadata"]?["labels"]?["app.kubernetes.io/managed-by"] = nil
+                    return ("\(object.kind)/\(object.namespace ?? "")/\(object.name)", object)
+                }, uniquingKeysWith: { a, _ in a })
         }
         let fromKustomize = keyed(try YAML.documents(from: built.stdout).filter { $0.kind != "Namespace" })
         let fromChart = keyed(try YAML.documents(from: rendered.stdout))

@@ -26,7 +26,8 @@ struct CRUDTests {
         let apps = try await cluster.http.request("GET", "/apis/apps/v1")
         let resources = apps.body["resources"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         #expect(resources.contains("deployments") && resources.contains("deployments/status") && resources.contains("deployments/scale"))
-        let aggregated = try await cluster.http.request("GET", "/apis", headers: ["Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"])
+        let aggregated = try await cluster.http.request(
+            "GET", "/apis", headers: ["Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"])
         #expect(aggregated.headers["content-type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
         #expect(aggregated.body["kind"] == "APIGroupDiscoveryList")
         let missing = try await cluster.http.request("GET", "/apis/nope.example.com/v1/things")
@@ -55,7 +56,8 @@ struct CRUDTests {
         #expect(missing.status == 404)
         #expect(missing.body["message"] == "configmaps \"absent\" not found")
         #expect(missing.body["details"]?["name"] == "absent")
-        let generated = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/configmaps", body: ["metadata": ["generateName": "job-"], "data": [:]])
+        let generated = try await cluster.http.request(
+            "POST", "/api/v1/namespaces/\(namespace)/configmaps", body: ["metadata": ["generateName": "job-"], "data": [:]])
         #expect(generated.body["metadata"]?["name"]?.stringValue?.hasPrefix("job-") == true)
         let noNamespace = try await cluster.http.request("POST", "/api/v1/namespaces/absent/configmaps", body: Self.configMap("x"))
         #expect(noNamespace.status == 404)
@@ -83,7 +85,10 @@ struct CRUDTests {
         let conflict = try await cluster.http.request("PUT", "\(path)/counter", body: stale)
         #expect(conflict.status == 409)
         #expect(conflict.body["reason"] == "Conflict")
-        #expect(conflict.body["message"] == "Operation cannot be fulfilled on configmaps \"counter\": the object has been modified; please apply your changes to the latest version and try again")
+        #expect(
+            conflict.body["message"]
+                == "Operation cannot be fulfilled on configmaps \"counter\": the object has been modified; please apply your changes to the latest version and try again"
+        )
         let current = try await cluster.http.request("GET", "\(path)/counter")
         #expect(current.body["data"] == ["n": "1"])
     }
@@ -122,7 +127,10 @@ struct CRUDTests {
         let path = "/apis/apps/v1/namespaces/\(namespace)/deployments"
         let deployment: JSONValue = [
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"],
-            "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]], "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]]],
+            "spec": [
+                "replicas": 1, "selector": ["matchLabels": ["app": "web"]],
+                "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]],
+            ],
             "status": ["replicas": 99],
         ]
         let created = try await cluster.http.request("POST", path, body: deployment)
@@ -146,7 +154,12 @@ struct CRUDTests {
         #expect(statusResponse.body["status"]?["readyReplicas"] == 3)
         #expect(statusResponse.body["spec"]?["replicas"] == 3, "the status subresource ignores spec")
         #expect(statusResponse.body["metadata"]?["generation"] == 2)
-        let invalid = try await cluster.http.request("POST", path, body: ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "bad"], "spec": ["selector": ["matchLabels": ["app": "x"]], "template": ["metadata": ["labels": ["app": "y"]], "spec": ["containers": []]]]])
+        let invalid = try await cluster.http.request(
+            "POST", path,
+            body: [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "bad"],
+                "spec": ["selector": ["matchLabels": ["app": "x"]], "template": ["metadata": ["labels": ["app": "y"]], "spec": ["containers": []]]],
+            ])
         #expect(invalid.status == 422)
         let fields = invalid.body["details"]?["causes"]?.arrayValue?.compactMap { $0["field"]?.stringValue } ?? []
         #expect(fields.contains("spec.template.metadata.labels") && fields.contains("spec.template.spec.containers"))
@@ -223,7 +236,8 @@ struct CRUDTests {
         let cluster = try await TestCluster.start()
         let namespace = try await cluster.namespace("crud-table")
         _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/configmaps", body: Self.configMap("shown", ["a": "1", "b": "2"]))
-        let table = try await cluster.http.request("GET", "/api/v1/namespaces/\(namespace)/configmaps", headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"])
+        let table = try await cluster.http.request(
+            "GET", "/api/v1/namespaces/\(namespace)/configmaps", headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"])
         #expect(table.body["kind"] == "Table")
         let columns = table.body["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         #expect(columns == ["Name", "Data", "Age"])

@@ -32,7 +32,8 @@ struct CustomResourceTests {
         let deleted = try await cluster.http.request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/models.ml.sextant.dev")
         #expect(deleted.status == 200)
         #expect(try await cluster.http.request("GET", Self.path("models", namespace)).status == 404)
-        let recreated = try await cluster.http.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: try JSONValue(encoding: Model.customResourceDefinition))
+        let recreated = try await cluster.http.request(
+            "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: try JSONValue(encoding: Model.customResourceDefinition))
         #expect(recreated.status == 201)
         let list = try await cluster.http.request("GET", Self.path("models", namespace))
         #expect(list.body["items"] == [], "objects do not survive their CRD")
@@ -43,11 +44,25 @@ struct CustomResourceTests {
         let cluster = try await TestCluster.start()
         var crd = try JSONValue(encoding: Model.customResourceDefinition)
         var untyped = crd
-        untyped = JSONValue.setting(untyped, ["spec", "versions"], to: [["name": "v1alpha1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object", "properties": ["spec": ["properties": ["x": ["type": "string"]]]]]]]])
+        untyped = JSONValue.setting(
+            untyped, ["spec", "versions"],
+            to: [
+                [
+                    "name": "v1alpha1", "served": true, "storage": true,
+                    "schema": ["openAPIV3Schema": ["type": "object", "properties": ["spec": ["properties": ["x": ["type": "string"]]]]]],
+                ]
+            ])
         let nonStructural = try await cluster.http.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: untyped)
         #expect(nonStructural.status == 422)
         #expect(nonStructural.body["message"]?.stringValue?.contains("type must not be empty") == true)
-        let badRule = JSONValue.setting(crd, ["spec", "versions"], to: [["name": "v1alpha1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-validations": [["rule": "self.a ==", "message": "m"]]]]]])
+        let badRule = JSONValue.setting(
+            crd, ["spec", "versions"],
+            to: [
+                [
+                    "name": "v1alpha1", "served": true, "storage": true,
+                    "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-validations": [["rule": "self.a ==", "message": "m"]]]],
+                ]
+            ])
         let ruleResponse = try await cluster.http.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: badRule)
         #expect(ruleResponse.status == 422)
         #expect(ruleResponse.body["message"]?.stringValue?.contains("compilation failed") == true)
@@ -80,14 +95,23 @@ struct CustomResourceTests {
         #expect(fields == ["spec.version", "spec.artifact.digest"])
         #expect(invalid.body["message"]?.stringValue?.hasPrefix("ModelVersion.ml.sextant.dev \"broken\" is invalid: [") == true)
 
-        let both = try await cluster.http.request("PATCH", Self.path("inferenceservices", namespace) + "/flower-classifier", body: ["spec": ["pinnedVersion": 2]], contentType: "application/merge-patch+json")
+        let both = try await cluster.http.request(
+            "PATCH", Self.path("inferenceservices", namespace) + "/flower-classifier", body: ["spec": ["pinnedVersion": 2]],
+            contentType: "application/merge-patch+json")
         #expect(both.status == 422)
-        #expect(both.body["message"] == "InferenceService.ml.sextant.dev \"flower-classifier\" is invalid: spec: Invalid value: \"object\": set trackStage or pinnedVersion, not both")
+        #expect(
+            both.body["message"]
+                == "InferenceService.ml.sextant.dev \"flower-classifier\" is invalid: spec: Invalid value: \"object\": set trackStage or pinnedVersion, not both"
+        )
 
-        let immutable = try await cluster.http.request("PATCH", Self.path("modelversions", namespace) + "/flower-classifier-v1", body: ["spec": ["artifact": ["uri": "s3://other/model.onnx"]]], contentType: "application/merge-patch+json")
+        let immutable = try await cluster.http.request(
+            "PATCH", Self.path("modelversions", namespace) + "/flower-classifier-v1", body: ["spec": ["artifact": ["uri": "s3://other/model.onnx"]]],
+            contentType: "application/merge-patch+json")
         #expect(immutable.status == 422)
         #expect(immutable.body["message"]?.stringValue?.contains("artifact is immutable") == true)
-        let allowed = try await cluster.http.request("PATCH", Self.path("modelversions", namespace) + "/flower-classifier-v2", body: ["spec": ["stage": "Production"]], contentType: "application/merge-patch+json")
+        let allowed = try await cluster.http.request(
+            "PATCH", Self.path("modelversions", namespace) + "/flower-classifier-v2", body: ["spec": ["stage": "Production"]],
+            contentType: "application/merge-patch+json")
         #expect(allowed.status == 200)
         #expect(allowed.body["metadata"]?["generation"] == 2)
     }
@@ -121,7 +145,10 @@ struct CustomResourceTests {
         let version = try #require(try Self.examples().first { $0["kind"] == "ModelVersion" })
         let created = try await cluster.http.request("POST", Self.path("modelversions", namespace), body: version)
         var withStatus = created.body
-        withStatus["status"] = ["stage": "Production", "observedGeneration": 1, "conditions": [["type": "Ready", "status": "True", "reason": "Serving", "message": "", "lastTransitionTime": "2026-11-23T12:00:00Z"]]]
+        withStatus["status"] = [
+            "stage": "Production", "observedGeneration": 1,
+            "conditions": [["type": "Ready", "status": "True", "reason": "Serving", "message": "", "lastTransitionTime": "2026-11-23T12:00:00Z"]],
+        ]
         let updated = try await cluster.http.request("PUT", Self.path("modelversions", namespace) + "/flower-classifier-v1/status", body: withStatus)
         #expect(updated.status == 200, "\(updated.text)")
         #expect(updated.body["status"]?["stage"] == "Production")
@@ -129,7 +156,8 @@ struct CustomResourceTests {
         badStatus["status"] = ["stage": "Gold"]
         let rejected = try await cluster.http.request("PUT", Self.path("modelversions", namespace) + "/flower-classifier-v1/status", body: badStatus)
         #expect(rejected.status == 422)
-        let table = try await cluster.http.request("GET", Self.path("modelversions", namespace), headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"])
+        let table = try await cluster.http.request(
+            "GET", Self.path("modelversions", namespace), headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"])
         let columns = table.body["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         #expect(columns == ["Name", "Model", "Version", "Requested", "Stage", "Ready", "Reason", "Artifact", "Age"])
         let cells = table.body["rows"]?.arrayValue?.first?["cells"]?.arrayValue ?? []

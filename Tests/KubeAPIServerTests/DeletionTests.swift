@@ -30,11 +30,17 @@ struct DeletionTests {
         #expect(deleting.status == 200)
         #expect(deleting.body["metadata"]?["deletionTimestamp"] != nil)
         #expect(try await cluster.http.request("GET", "\(path)/held").status == 200)
-        let addFinalizer = try await cluster.http.request("PATCH", "\(path)/held", body: ["metadata": ["finalizers": ["example.com/cleanup", "example.com/other", "example.com/new"]]], contentType: "application/merge-patch+json")
+        let addFinalizer = try await cluster.http.request(
+            "PATCH", "\(path)/held", body: ["metadata": ["finalizers": ["example.com/cleanup", "example.com/other", "example.com/new"]]],
+            contentType: "application/merge-patch+json")
         #expect(addFinalizer.status == 422, "no new finalizers once deletion started")
-        _ = try await cluster.http.request("PATCH", "\(path)/held", body: [["op": "remove", "path": "/metadata/finalizers/0"]], contentType: "application/json-patch+json")
+        _ = try await cluster.http.request(
+            "PATCH", "\(path)/held", body: [["op": "remove", "path": "/metadata/finalizers/0"]], contentType: "application/json-patch+json")
         #expect(try await cluster.http.request("GET", "\(path)/held").status == 200)
-        let last = try await cluster.http.request("PATCH", "\(path)/held", body: [["op": "test", "path": "/metadata/finalizers/0", "value": "example.com/other"], ["op": "remove", "path": "/metadata/finalizers/0"]], contentType: "application/json-patch+json")
+        let last = try await cluster.http.request(
+            "PATCH", "\(path)/held",
+            body: [["op": "test", "path": "/metadata/finalizers/0", "value": "example.com/other"], ["op": "remove", "path": "/metadata/finalizers/0"]],
+            contentType: "application/json-patch+json")
         #expect(last.status == 200)
         #expect(try await cluster.http.request("GET", "\(path)/held").status == 404)
     }
@@ -45,10 +51,12 @@ struct DeletionTests {
         let namespace = try await cluster.namespace("delete-preconditions")
         let path = "/api/v1/namespaces/\(namespace)/configmaps"
         let created = try await cluster.http.request("POST", path, body: Self.configMap("target"))
-        let wrongUID = try await cluster.http.request("DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": "not-the-uid"]])
+        let wrongUID = try await cluster.http.request(
+            "DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": "not-the-uid"]])
         #expect(wrongUID.status == 409)
         #expect(wrongUID.body["message"]?.stringValue?.contains("the UID in the precondition (not-the-uid) does not match the UID in record") == true)
-        let deleted = try await cluster.http.request("DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": created.body["metadata"]?["uid"] ?? ""]])
+        let deleted = try await cluster.http.request(
+            "DELETE", "\(path)/target", body: ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": created.body["metadata"]?["uid"] ?? ""]])
         #expect(deleted.status == 200)
         #expect(deleted.body["kind"] == "Status" && deleted.body["status"] == "Success")
         #expect(deleted.body["details"]?["name"] == "target")
@@ -92,7 +100,8 @@ struct DeletionTests {
         let namespace = try await cluster.namespace("delete-foreground")
         let path = "/api/v1/namespaces/\(namespace)/configmaps"
         let owner = try await cluster.http.request("POST", path, body: Self.configMap("owner"))
-        _ = try await cluster.http.request("POST", path, body: Self.configMap("child", owner: Self.ownerReference(owner.body, block: true), finalizers: ["example.com/slow"]))
+        _ = try await cluster.http.request(
+            "POST", path, body: Self.configMap("child", owner: Self.ownerReference(owner.body, block: true), finalizers: ["example.com/slow"]))
         let deleting = try await cluster.http.request("DELETE", "\(path)/owner", body: ["propagationPolicy": "Foreground"])
         #expect(deleting.body["metadata"]?["finalizers"] == ["foregroundDeletion"])
         try await eventually("the child to be marked for deletion") {

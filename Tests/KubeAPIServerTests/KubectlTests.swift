@@ -14,7 +14,10 @@ struct KubectlTests {
         let examples = try await cluster.kubectl(["apply", "-n", namespace, "-f", Repository.url("manifests/examples").path])
         #expect(examples.status == 0, "\(examples.output)")
         #expect(examples.stderr.isEmpty, "no warnings: \(examples.stderr)")
-        for line in ["model.ml.sextant.dev/flower-classifier created", "modelversion.ml.sextant.dev/flower-classifier-v2 created", "inferenceservice.ml.sextant.dev/flower-classifier created", "retrainpolicy.ml.sextant.dev/flower-classifier created"] {
+        for line in [
+            "model.ml.sextant.dev/flower-classifier created", "modelversion.ml.sextant.dev/flower-classifier-v2 created",
+            "inferenceservice.ml.sextant.dev/flower-classifier created", "retrainpolicy.ml.sextant.dev/flower-classifier created",
+        ] {
             #expect(examples.stdout.contains(line), "missing: \(line)")
         }
     }
@@ -31,7 +34,9 @@ struct KubectlTests {
         #expect(versions.stdout.contains("flower-classifier-v2"))
         let all = try await cluster.kubectl(["get", "sextant", "-n", namespace])
         #expect(all.status == 0)
-        for kind in ["model.ml.sextant.dev/flower-classifier", "inferenceservice.ml.sextant.dev/flower-classifier", "retrainpolicy.ml.sextant.dev/flower-classifier"] {
+        for kind in [
+            "model.ml.sextant.dev/flower-classifier", "inferenceservice.ml.sextant.dev/flower-classifier", "retrainpolicy.ml.sextant.dev/flower-classifier",
+        ] {
             #expect(all.stdout.contains(kind), "kubectl get sextant lacks \(kind)")
         }
         let wide = try await cluster.kubectl(["get", "sisvc", "-n", namespace, "-o", "wide"])
@@ -52,7 +57,9 @@ struct KubectlTests {
         let cluster = try await TestCluster.start()
         let namespace = try await cluster.namespace("kubectl-invalid")
         try await install(cluster, namespace: namespace)
-        let both = try await cluster.kubectl(["patch", "sisvc", "flower-classifier", "-n", namespace, "--type", "merge", "-p", #"{"spec":{"pinnedVersion":2}}"#])
+        let both = try await cluster.kubectl([
+            "patch", "sisvc", "flower-classifier", "-n", namespace, "--type", "merge", "-p", #"{"spec":{"pinnedVersion":2}}"#,
+        ])
         #expect(both.status != 0)
         #expect(both.stderr.contains("set trackStage or pinnedVersion, not both"))
         let typo = """
@@ -71,9 +78,14 @@ struct KubectlTests {
         let cluster = try await TestCluster.start()
         let namespace = try await cluster.namespace("kubectl-patch")
         try await install(cluster, namespace: namespace)
-        let merge = try await cluster.kubectl(["patch", "smv", "flower-classifier-v2", "-n", namespace, "--type", "merge", "-p", #"{"spec":{"stage":"Production"}}"#])
+        let merge = try await cluster.kubectl([
+            "patch", "smv", "flower-classifier-v2", "-n", namespace, "--type", "merge", "-p", #"{"spec":{"stage":"Production"}}"#,
+        ])
         #expect(merge.status == 0, "\(merge.output)")
-        let json = try await cluster.kubectl(["patch", "smv", "flower-classifier-v2", "-n", namespace, "--type", "json", "-p", #"[{"op":"replace","path":"/spec/metrics/accuracy","value":0.97}]"#])
+        let json = try await cluster.kubectl([
+            "patch", "smv", "flower-classifier-v2", "-n", namespace, "--type", "json", "-p",
+            #"[{"op":"replace","path":"/spec/metrics/accuracy","value":0.97}]"#,
+        ])
         #expect(json.status == 0, "\(json.output)")
         let stage = try await cluster.kubectl(["get", "smv", "flower-classifier-v2", "-n", namespace, "-o", "jsonpath={.spec.stage} {.spec.metrics.accuracy}"])
         #expect(stage.stdout == "Production 0.97")
@@ -91,7 +103,9 @@ struct KubectlTests {
         let deployment = try await cluster.kubectl(["create", "deployment", "direct", "--image=nginx", "-n", namespace])
         #expect(deployment.status != 0)
         #expect(deployment.stderr.contains("not decoded from protobuf by this server"), "\(deployment.stderr)")
-        let strategic = try await cluster.kubectl(["patch", "deployment", "web", "-n", namespace, "-p", #"{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}"#])
+        let strategic = try await cluster.kubectl([
+            "patch", "deployment", "web", "-n", namespace, "-p", #"{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}"#,
+        ])
         #expect(strategic.status == 0, "\(strategic.output)")
         let image = try await cluster.kubectl(["get", "deployment", "web", "-n", namespace, "-o", "jsonpath={.spec.template.spec.containers[*].image}"])
         #expect(image.stdout == "nginx:1.27")
@@ -126,7 +140,8 @@ struct KubectlTests {
         #expect(bob.status != 0)
         #expect(bob.stderr.contains("conflict with \"alice\""), "\(bob.stderr)")
         #expect(bob.stderr.contains(".spec.rollout.steps"))
-        let forced = try await cluster.kubectl(["apply", "--server-side", "--field-manager=bob", "--force-conflicts", "-n", namespace, "-f", "-"], stdin: manifest("[5, 50, 100]"))
+        let forced = try await cluster.kubectl(
+            ["apply", "--server-side", "--field-manager=bob", "--force-conflicts", "-n", namespace, "-f", "-"], stdin: manifest("[5, 50, 100]"))
         #expect(forced.status == 0, "\(forced.output)")
         let steps = try await cluster.kubectl(["get", "sisvc", "ssa-demo", "-n", namespace, "-o", "jsonpath={.spec.rollout.steps}"])
         #expect(steps.stdout == "[5,50,100]")
@@ -148,7 +163,9 @@ struct KubectlTests {
         let marked = try await cluster.kubectl(["get", "configmap", "held", "-n", namespace, "-o", "jsonpath={.metadata.deletionTimestamp}"])
         #expect(!marked.stdout.isEmpty)
         let waiter = try cluster.startKubectl(["wait", "--for=delete", "configmap/held", "-n", namespace, "--timeout=30s"])
-        let release = try await cluster.kubectl(["patch", "configmap", "held", "-n", namespace, "--type", "json", "-p", #"[{"op":"remove","path":"/metadata/finalizers"}]"#])
+        let release = try await cluster.kubectl([
+            "patch", "configmap", "held", "-n", namespace, "--type", "json", "-p", #"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ])
         #expect(release.status == 0, "\(release.output)")
         try await eventually(within: 30, "kubectl wait --for=delete to finish") { !waiter.process.isRunning }
         #expect(waiter.result().status == 0, "\(waiter.result().output)")
@@ -164,7 +181,13 @@ struct KubectlTests {
         try await install(cluster, namespace: namespace)
         let waiter = try cluster.startKubectl(["wait", "--for=condition=Ready", "smv/flower-classifier-v1", "-n", namespace, "--timeout=30s"])
         let path = "/apis/ml.sextant.dev/v1alpha1/namespaces/\(namespace)/modelversions/flower-classifier-v1/status"
-        let patch: JSONValue = ["status": ["conditions": [["type": "Ready", "status": "True", "reason": "Serving", "message": "ok", "lastTransitionTime": .string(KubeTime.now().description)]]]]
+        let patch: JSONValue = [
+            "status": [
+                "conditions": [
+                    ["type": "Ready", "status": "True", "reason": "Serving", "message": "ok", "lastTransitionTime": .string(KubeTime.now().description)]
+                ]
+            ]
+        ]
         let patched = try await cluster.http.request("PATCH", path, body: patch, contentType: "application/merge-patch+json")
         #expect(patched.status == 200, "\(patched.text)")
         try await eventually(within: 30, "kubectl wait to finish") { !waiter.process.isRunning }
@@ -180,7 +203,8 @@ struct KubectlTests {
         let watcher = try cluster.startKubectl(["get", "configmaps", "-n", namespace, "--watch"])
         defer { watcher.stop() }
         try await eventually("kubectl to open its watch") { await cluster.api.watchCount >= 1 }
-        _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/configmaps", body: ["metadata": ["name": "appears-live"], "data": ["k": "v"]])
+        _ = try await cluster.http.request(
+            "POST", "/api/v1/namespaces/\(namespace)/configmaps", body: ["metadata": ["name": "appears-live"], "data": ["k": "v"]])
         try await eventually("the new object in kubectl's output") { watcher.stdout.contains("appears-live") }
     }
 

@@ -34,14 +34,21 @@ struct LocalRuntimeTests {
     func deploymentLifecycle() async throws {
         let cluster = try await TestCluster.start(runnableImages: Self.images)
         let namespace = try await cluster.namespace("runtime-deploy")
-        _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/services", body: ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"], "spec": ["selector": ["app": "web"], "ports": [["name": "http", "port": 80]]]])
-        let created = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("web", image: "example.com/http:1.0", replicas: 2))
+        _ = try await cluster.http.request(
+            "POST", "/api/v1/namespaces/\(namespace)/services",
+            body: [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"],
+                "spec": ["selector": ["app": "web"], "ports": [["name": "http", "port": 80]]],
+            ])
+        let created = try await cluster.http.request(
+            "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("web", image: "example.com/http:1.0", replicas: 2))
         #expect(created.status == 201)
         try await eventually(within: 30, "two ready replicas") {
             let status = try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/web").body["status"]
             return status?["readyReplicas"] == 2 && status?["availableReplicas"] == 2
         }
-        let slices = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb")
+        let slices = try await cluster.http.request(
+            "GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb")
         let ports = slices.body["items"]?.arrayValue?.compactMap { $0["ports"]?.arrayValue?.first?["port"]?.integerValue } ?? []
         #expect(ports.count == 2)
         for port in ports {
@@ -51,12 +58,15 @@ struct LocalRuntimeTests {
         let rollout = try await cluster.kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=30s"])
         #expect(rollout.status == 0, "\(rollout.output)")
 
-        _ = try await cluster.http.request("PATCH", "/apis/apps/v1/namespaces/\(namespace)/deployments/web/scale", body: ["spec": ["replicas": 1]], contentType: "application/merge-patch+json")
+        _ = try await cluster.http.request(
+            "PATCH", "/apis/apps/v1/namespaces/\(namespace)/deployments/web/scale", body: ["spec": ["replicas": 1]], contentType: "application/merge-patch+json"
+        )
         try await eventually(within: 30, "one replica left") { try await Self.pods(cluster, namespace, app: "web").count == 1 }
         try await eventually(within: 30, "one endpoint slice left") {
             try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.count == 1
         }
-        let remaining = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?["ports"]?.arrayValue?.first?["port"]?.integerValue
+        let remaining = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?
+            .first?["ports"]?.arrayValue?.first?["port"]?.integerValue
         let stopped = ports.filter { $0 != remaining }
         try await eventually(within: 30, "the scaled-down replica's process to stop") {
             await (try? TestHTTPClient(port: Int(stopped[0])).request("GET", "/")) == nil
@@ -74,7 +84,8 @@ struct LocalRuntimeTests {
     func crashLoop() async throws {
         let cluster = try await TestCluster.start(runnableImages: Self.images)
         let namespace = try await cluster.namespace("runtime-crash")
-        _ = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("broken", image: "example.com/crasher:1", replicas: 1))
+        _ = try await cluster.http.request(
+            "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("broken", image: "example.com/crasher:1", replicas: 1))
         try await eventually(within: 30, "two restarts") {
             let pod = try await Self.pods(cluster, namespace, app: "broken").first
             return (pod?["status"]?["containerStatuses"]?.arrayValue?.first?["restartCount"]?.integerValue ?? 0) >= 2
@@ -96,9 +107,11 @@ struct LocalRuntimeTests {
     func notRunnable() async throws {
         let cluster = try await TestCluster.start(runnableImages: Self.images)
         let namespace = try await cluster.namespace("runtime-unrunnable")
-        _ = try await cluster.http.request("POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("nginx", image: "nginx:1.27", replicas: 1))
+        _ = try await cluster.http.request(
+            "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("nginx", image: "nginx:1.27", replicas: 1))
         try await eventually(within: 30, "the pod to report its image") {
-            try await Self.pods(cluster, namespace, app: "nginx").first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"] == "ImageNotRunnable"
+            try await Self.pods(cluster, namespace, app: "nginx").first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"]
+                == "ImageNotRunnable"
         }
         let pod = try #require(try await Self.pods(cluster, namespace, app: "nginx").first)
         #expect(pod["status"]?["phase"] == "Pending")
@@ -113,17 +126,30 @@ struct LocalRuntimeTests {
         func job(_ name: String, script: String, backoffLimit: Int64) -> JSONValue {
             [
                 "apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": .string(name)],
-                "spec": ["backoffLimit": .integer(backoffLimit), "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "train", "image": "python:3.11", "command": ["/bin/sh", "-c", .string(script)]]]]]],
+                "spec": [
+                    "backoffLimit": .integer(backoffLimit),
+                    "template": [
+                        "spec": [
+                            "restartPolicy": "Never",
+                            "containers": [["name": "train", "image": "python:3.11", "command": ["/bin/sh", "-c", .string(script)]]],
+                        ]
+                    ],
+                ],
             ]
         }
-        let success = try await cluster.http.request("POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("train", script: #"echo training; printf '{"accuracy":0.93}' > "$SEXTANT_TERMINATION_LOG""#, backoffLimit: 0))
+        let success = try await cluster.http.request(
+            "POST", "/apis/batch/v1/namespaces/\(namespace)/jobs",
+            body: job("train", script: #"echo training; printf '{"accuracy":0.93}' > "$SEXTANT_TERMINATION_LOG""#, backoffLimit: 0))
         #expect(success.status == 201, "\(success.text)")
-        _ = try await cluster.http.request("POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("fail", script: "echo boom >&2; exit 7", backoffLimit: 1))
+        _ = try await cluster.http.request(
+            "POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("fail", script: "echo boom >&2; exit 7", backoffLimit: 1))
         try await eventually(within: 30, "the training Job to complete") {
-            let conditions = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/train").body["status"]?["conditions"]?.arrayValue ?? []
+            let conditions =
+                try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/train").body["status"]?["conditions"]?.arrayValue ?? []
             return conditions.contains { $0["type"] == "Complete" && $0["status"] == "True" }
         }
-        let trainPods = try await cluster.http.request("GET", "/api/v1/namespaces/\(namespace)/pods?labelSelector=job-name%3Dtrain").body["items"]?.arrayValue ?? []
+        let trainPods =
+            try await cluster.http.request("GET", "/api/v1/namespaces/\(namespace)/pods?labelSelector=job-name%3Dtrain").body["items"]?.arrayValue ?? []
         #expect(trainPods.count == 1)
         let terminated = trainPods.first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["terminated"]
         #expect(terminated?["exitCode"] == 0)
@@ -132,7 +158,8 @@ struct LocalRuntimeTests {
         #expect(wait.status == 0, "\(wait.output)")
 
         try await eventually(within: 30, "the failing Job to give up") {
-            let conditions = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]?["conditions"]?.arrayValue ?? []
+            let conditions =
+                try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]?["conditions"]?.arrayValue ?? []
             return conditions.contains { $0["type"] == "Failed" && $0["reason"] == "BackoffLimitExceeded" }
         }
         let failStatus = try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]
@@ -159,23 +186,33 @@ struct LocalRuntimeServerTests {
 
     @Test("a Deployment of the server image serves real predictions through its EndpointSlice")
     func servesPredictions() async throws {
-        let image = LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: [try Self.serverExecutable(), "serve", "--port", "{port}", "--log-format", "text"])
+        let image = LocalRuntime.RunnableImage(
+            image: "ghcr.io/sextant-ml/sextant-server", command: [try Self.serverExecutable(), "serve", "--port", "{port}", "--log-format", "text"])
         let cluster = try await TestCluster.start(runnableImages: [image])
         let namespace = try await cluster.namespace("runtime-server")
         let model = Repository.url("Tests/Fixtures/onnx/tiny_classifier.onnx")
         let digest = "sha256:dec40b88385efcc3df28e57044e13fbe8b7d625fb7f3aec3557439338cab988f"
-        _ = try await cluster.http.request("POST", "/api/v1/namespaces/\(namespace)/services", body: ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "tiny"], "spec": ["selector": ["app": "tiny"], "ports": [["name": "http", "port": 80]]]])
+        _ = try await cluster.http.request(
+            "POST", "/api/v1/namespaces/\(namespace)/services",
+            body: [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "tiny"],
+                "spec": ["selector": ["app": "tiny"], "ports": [["name": "http", "port": 80]]],
+            ])
         let deployment: JSONValue = [
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "tiny"],
             "spec": [
                 "replicas": 1, "selector": ["matchLabels": ["app": "tiny"]],
                 "template": [
                     "metadata": ["labels": ["app": "tiny"]],
-                    "spec": ["containers": [[
-                        "name": "server", "image": "ghcr.io/sextant-ml/sextant-server:0.1.0",
-                        "args": ["--model-uri", .string("file://\(model.path)"), "--model-name", "tiny", "--digest", .string(digest)],
-                        "readinessProbe": ["httpGet": ["path": "/v2/health/ready", "port": 8080]],
-                    ]]],
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "server", "image": "ghcr.io/sextant-ml/sextant-server:0.1.0",
+                                "args": ["--model-uri", .string("file://\(model.path)"), "--model-name", "tiny", "--digest", .string(digest)],
+                                "readinessProbe": ["httpGet": ["path": "/v2/health/ready", "port": 8080]],
+                            ]
+                        ]
+                    ],
                 ],
             ],
         ]
@@ -185,7 +222,8 @@ struct LocalRuntimeServerTests {
         }
         var port: Int64?
         try await eventually(within: 30, "the EndpointSlice") {
-            port = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?["ports"]?.arrayValue?.first?["port"]?.integerValue
+            port = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?[
+                "ports"]?.arrayValue?.first?["port"]?.integerValue
             return port != nil
         }
         let request: JSONValue = ["inputs": [["name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]]]]

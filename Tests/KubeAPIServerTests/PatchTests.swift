@@ -13,7 +13,11 @@ struct PatchTests {
                 "replicas": .integer(replicas), "selector": ["matchLabels": ["app": .string(name)]],
                 "template": [
                     "metadata": ["labels": ["app": .string(name)]],
-                    "spec": ["containers": [["name": "web", "image": .string(image), "env": [["name": "A", "value": "1"]]], ["name": "sidecar", "image": "proxy:1"]]],
+                    "spec": [
+                        "containers": [
+                            ["name": "web", "image": .string(image), "env": [["name": "A", "value": "1"]]], ["name": "sidecar", "image": "proxy:1"],
+                        ]
+                    ],
                 ],
             ],
         ]
@@ -25,7 +29,8 @@ struct PatchTests {
         let namespace = try await cluster.namespace("patch-merge")
         let path = "/api/v1/namespaces/\(namespace)/configmaps"
         _ = try await cluster.http.request("POST", path, body: ["metadata": ["name": "cm", "labels": ["a": "1", "b": "2"]], "data": ["x": "1"]])
-        let patched = try await cluster.http.request("PATCH", "\(path)/cm", body: ["metadata": ["labels": ["b": nil, "c": "3"]], "data": ["y": "2"]], contentType: "application/merge-patch+json")
+        let patched = try await cluster.http.request(
+            "PATCH", "\(path)/cm", body: ["metadata": ["labels": ["b": nil, "c": "3"]], "data": ["y": "2"]], contentType: "application/merge-patch+json")
         #expect(patched.status == 200)
         #expect(patched.body["metadata"]?["labels"] == ["a": "1", "c": "3"])
         #expect(patched.body["data"] == ["x": "1", "y": "2"])
@@ -48,9 +53,12 @@ struct PatchTests {
         #expect(patched.status == 200, "\(patched.text)")
         #expect(patched.body["data"] == ["x": "10", "y": "2", "z": "2"])
         #expect(patched.body["metadata"]?["finalizers"] == ["c/d"])
-        let failing = try await cluster.http.request("PATCH", "\(path)/cm", body: [["op": "test", "path": "/data/x", "value": "1"], ["op": "replace", "path": "/data/x", "value": "99"]], contentType: "application/json-patch+json")
+        let failing = try await cluster.http.request(
+            "PATCH", "\(path)/cm", body: [["op": "test", "path": "/data/x", "value": "1"], ["op": "replace", "path": "/data/x", "value": "99"]],
+            contentType: "application/json-patch+json")
         #expect(failing.status == 422)
-        let missing = try await cluster.http.request("PATCH", "\(path)/cm", body: [["op": "replace", "path": "/data/nope/deeper", "value": "1"]], contentType: "application/json-patch+json")
+        let missing = try await cluster.http.request(
+            "PATCH", "\(path)/cm", body: [["op": "replace", "path": "/data/nope/deeper", "value": "1"]], contentType: "application/json-patch+json")
         #expect(missing.status == 422)
         #expect(try await cluster.http.request("GET", "\(path)/cm").body["data"]?["x"] == "10")
         let unsupported = try await cluster.http.request("PATCH", "\(path)/cm", body: [:], contentType: "text/plain")
@@ -63,10 +71,18 @@ struct PatchTests {
         let namespace = try await cluster.namespace("patch-smp")
         let path = "/apis/apps/v1/namespaces/\(namespace)/deployments"
         _ = try await cluster.http.request("POST", path, body: Self.deployment("web"))
-        let patch: JSONValue = ["spec": ["template": ["spec": ["containers": [
-            ["name": "web", "image": "nginx:2", "env": [["name": "B", "value": "2"]]],
-            ["name": "sidecar", "$patch": "delete"],
-        ]]]]]
+        let patch: JSONValue = [
+            "spec": [
+                "template": [
+                    "spec": [
+                        "containers": [
+                            ["name": "web", "image": "nginx:2", "env": [["name": "B", "value": "2"]]],
+                            ["name": "sidecar", "$patch": "delete"],
+                        ]
+                    ]
+                ]
+            ]
+        ]
         let patched = try await cluster.http.request("PATCH", "\(path)/web", body: patch, contentType: "application/strategic-merge-patch+json")
         #expect(patched.status == 200, "\(patched.text)")
         let containers = patched.body.value(at: ["spec", "template", "spec", "containers"])?.arrayValue ?? []

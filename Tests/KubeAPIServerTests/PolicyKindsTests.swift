@@ -111,19 +111,27 @@ struct PolicyKindsTests {
         let cluster = try await TestCluster.start()
         let namespace = try await cluster.namespace("policy-status")
         let pdbPath = "/apis/policy/v1/namespaces/\(namespace)/poddisruptionbudgets"
-        let pdb: JSONValue = ["apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": ["name": "web"], "spec": ["maxUnavailable": 1, "selector": ["matchLabels": ["app": "web"]]]]
+        let pdb: JSONValue = [
+            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": ["name": "web"],
+            "spec": ["maxUnavailable": 1, "selector": ["matchLabels": ["app": "web"]]],
+        ]
         let created = try await cluster.http.request("POST", pdbPath, body: pdb)
         #expect(created.status == 201, "\(created.text)")
         #expect(created.body["status"] == ["currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0])
-        let status = try await cluster.http.request("PATCH", pdbPath + "/web/status", body: ["status": ["disruptionsAllowed": 1, "currentHealthy": 2, "desiredHealthy": 1, "expectedPods": 2]], contentType: "application/merge-patch+json")
+        let status = try await cluster.http.request(
+            "PATCH", pdbPath + "/web/status", body: ["status": ["disruptionsAllowed": 1, "currentHealthy": 2, "desiredHealthy": 1, "expectedPods": 2]],
+            contentType: "application/merge-patch+json")
         #expect(status.status == 200 && status.body["status"]?["disruptionsAllowed"] == 1, "\(status.text)")
-        let specWrite = try await cluster.http.request("PATCH", pdbPath + "/web", body: ["status": ["disruptionsAllowed": 5]], contentType: "application/merge-patch+json")
+        let specWrite = try await cluster.http.request(
+            "PATCH", pdbPath + "/web", body: ["status": ["disruptionsAllowed": 5]], contentType: "application/merge-patch+json")
         #expect(specWrite.body["status"]?["disruptionsAllowed"] == 1, "status changes only through /status")
         var both = pdb
         both["metadata"]?["name"] = "both"
         both["spec"]?["minAvailable"] = 1
         let invalid = try await cluster.http.request("POST", pdbPath, body: both)
-        #expect(invalid.status == 422 && invalid.body["message"]?.stringValue?.contains("minAvailable and maxUnavailable cannot be both set") == true, "\(invalid.text)")
+        #expect(
+            invalid.status == 422 && invalid.body["message"]?.stringValue?.contains("minAvailable and maxUnavailable cannot be both set") == true,
+            "\(invalid.text)")
 
         let bindingPath = "/apis/rbac.authorization.k8s.io/v1/namespaces/\(namespace)/rolebindings"
         let binding: JSONValue = [
@@ -131,8 +139,11 @@ struct PolicyKindsTests {
             "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"], "subjects": [["kind": "User", "name": "jane"]],
         ]
         #expect(try await cluster.http.request("POST", bindingPath, body: binding).status == 201)
-        let moved = try await cluster.http.request("PATCH", bindingPath + "/reader", body: ["roleRef": ["name": "writer"]], contentType: "application/merge-patch+json")
-        #expect(moved.status == 422 && moved.body["message"]?.stringValue?.contains("roleRef: Invalid value") == true && moved.body["message"]?.stringValue?.contains("cannot change roleRef") == true, "\(moved.text)")
+        let moved = try await cluster.http.request(
+            "PATCH", bindingPath + "/reader", body: ["roleRef": ["name": "writer"]], contentType: "application/merge-patch+json")
+        #expect(
+            moved.status == 422 && moved.body["message"]?.stringValue?.contains("roleRef: Invalid value") == true
+                && moved.body["message"]?.stringValue?.contains("cannot change roleRef") == true, "\(moved.text)")
         var noRole = binding
         noRole["metadata"]?["name"] = "broken"
         noRole["roleRef"] = ["apiGroup": "rbac.authorization.k8s.io", "kind": "Secret", "name": "x"]

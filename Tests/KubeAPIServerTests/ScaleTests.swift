@@ -30,8 +30,12 @@ struct ScaleTests {
             for writer in 0..<writers {
                 group.addTask {
                     for index in stride(from: writer, to: total, by: writers) {
-                        let body: JSONValue = ["metadata": ["name": .string(String(format: "cm-%05d", index)), "labels": ["shard": .string(String(index % shards))]], "data": ["value": .string(String(index))]]
-                        let response = await api.handle(APIRequest(method: "POST", target: path, headers: ["content-type": "application/json"], body: Data(body.jsonBytes())))
+                        let body: JSONValue = [
+                            "metadata": ["name": .string(String(format: "cm-%05d", index)), "labels": ["shard": .string(String(index % shards))]],
+                            "data": ["value": .string(String(index))],
+                        ]
+                        let response = await api.handle(
+                            APIRequest(method: "POST", target: path, headers: ["content-type": "application/json"], body: Data(body.jsonBytes())))
                         guard response.status == 201 else { throw TestError("create \(index) answered \(response.status)") }
                     }
                 }

@@ -24,7 +24,9 @@ struct ServiceClusterIPTests {
         let spec = try #require(created.body["spec"])
         let ip = try #require(spec["clusterIP"]?.stringValue)
         let address = try #require(ServiceCIDR.parse(ip))
-        #expect(ServiceCIDR.standard.contains(address) && address != ServiceCIDR.standard.network && address != ServiceCIDR.standard.kubernetesServiceAddress, "\(ip)")
+        #expect(
+            ServiceCIDR.standard.contains(address) && address != ServiceCIDR.standard.network && address != ServiceCIDR.standard.kubernetesServiceAddress,
+            "\(ip)")
         #expect(spec["clusterIPs"] == [.string(ip)])
         #expect(spec["type"] == "ClusterIP")
         #expect(spec["ports"]?.arrayValue?.first?["protocol"] == "TCP")
@@ -53,12 +55,19 @@ struct ServiceClusterIPTests {
         let taken = try await cluster.http.request("POST", path, body: Self.service("second", clusterIP: "10.96.0.10"))
         #expect(taken.status == 422)
         #expect(taken.body["reason"] == "Invalid")
-        #expect(taken.body["message"]?.stringValue?.contains(#"Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.10"]: failed to allocate IP 10.96.0.10: provided IP is already allocated"#) == true, "\(taken.text)")
+        #expect(
+            taken.body["message"]?.stringValue?.contains(
+                #"Service "second" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.10"]: failed to allocate IP 10.96.0.10: provided IP is already allocated"#
+            ) == true, "\(taken.text)")
         let reserved = try await cluster.http.request("POST", path, body: Self.service("second", clusterIP: "10.96.0.1"))
-        #expect(reserved.body["message"]?.stringValue?.contains("provided IP is already allocated") == true, "the kubernetes Service's address: \(reserved.text)")
+        #expect(
+            reserved.body["message"]?.stringValue?.contains("provided IP is already allocated") == true, "the kubernetes Service's address: \(reserved.text)")
         let outside = try await cluster.http.request("POST", path, body: Self.service("second", clusterIP: "192.168.0.1"))
         #expect(outside.status == 422)
-        #expect(outside.body["message"]?.stringValue?.contains("spec.clusterIPs: Invalid value: [\"192.168.0.1\"]: failed to allocate IP 192.168.0.1: the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12") == true, "\(outside.text)")
+        #expect(
+            outside.body["message"]?.stringValue?.contains(
+                "spec.clusterIPs: Invalid value: [\"192.168.0.1\"]: failed to allocate IP 192.168.0.1: the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12"
+            ) == true, "\(outside.text)")
         let garbage = try await cluster.http.request("POST", path, body: Self.service("second", clusterIP: "not-an-ip"))
         #expect(garbage.status == 422 && garbage.body["message"]?.stringValue?.contains("must be a valid IP address") == true, "\(garbage.text)")
 
@@ -88,9 +97,12 @@ struct ServiceClusterIPTests {
         #expect(put.body["spec"]?["clusterIP"] == .string(ip))
         #expect(put.body["metadata"]?["resourceVersion"] == created.body["metadata"]?["resourceVersion"], "omitting the allocated values is no change")
 
-        let changed = try await cluster.http.request("PATCH", path, body: ["spec": ["clusterIP": "10.96.0.77", "clusterIPs": ["10.96.0.77"]]], contentType: "application/merge-patch+json")
+        let changed = try await cluster.http.request(
+            "PATCH", path, body: ["spec": ["clusterIP": "10.96.0.77", "clusterIPs": ["10.96.0.77"]]], contentType: "application/merge-patch+json")
         #expect(changed.status == 422)
-        #expect(changed.body["message"]?.stringValue?.contains(#"spec.clusterIPs[0]: Invalid value: ["10.96.0.77"]: may not change once set"#) == true, "\(changed.text)")
+        #expect(
+            changed.body["message"]?.stringValue?.contains(#"spec.clusterIPs[0]: Invalid value: ["10.96.0.77"]: may not change once set"#) == true,
+            "\(changed.text)")
 
         let manifest = """
             apiVersion: v1
@@ -115,7 +127,10 @@ struct ServiceClusterIPTests {
     func exhaustionAndRelease() async throws {
         let api = await APIServer(serviceClusterIPRange: try ServiceCIDR("10.0.0.0/29"))
         func create(_ name: String) async -> APIResponse {
-            await api.handle(APIRequest(method: "POST", target: "/api/v1/namespaces/default/services", headers: ["content-type": "application/json"], body: Data(Self.service(name).jsonBytes())))
+            await api.handle(
+                APIRequest(
+                    method: "POST", target: "/api/v1/namespaces/default/services", headers: ["content-type": "application/json"],
+                    body: Data(Self.service(name).jsonBytes())))
         }
         // 10.0.0.0/29: .0 is the network, .1 the kubernetes Service's, .7 the broadcast address.
         var addresses: Set<String> = []

@@ -42,7 +42,9 @@ struct ClientTests {
         }
 
         /// Runs `body` with a fresh server and client, closing both however `body` ends.
-        static func with(_ credentials: LocalCluster.Credentials = .certificate, historyLimit: Int = 100_000, _ body: (Harness) async throws -> Void) async throws {
+        static func with(
+            _ credentials: LocalCluster.Credentials = .certificate, historyLimit: Int = 100_000, _ body: (Harness) async throws -> Void
+        ) async throws {
             let harness = try await Harness(credentials: credentials, historyLimit: historyLimit)
             do {
                 try await body(harness)
@@ -123,7 +125,9 @@ struct ClientTests {
     @Test("custom resources: Sextant kinds typed; status; server-side apply conflicts carry the field")
     func customResources() async throws {
         try await Harness.with { harness in
-            let crds = DynamicApi(client: harness.client, resource: .init(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"), namespaced: false, namespace: nil)
+            let crds = DynamicApi(
+                client: harness.client, resource: .init(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"), namespaced: false,
+                namespace: nil)
             for crd in SextantCRDs.all { _ = try await crds.create(try JSONValue(encoding: crd)) }
             let namespace = try await harness.namespace("client-crs")
             let models = Api<Model>(client: harness.client, namespace: namespace)
@@ -143,7 +147,8 @@ struct ClientTests {
             } catch KubernetesError.conflict(let status) {
                 #expect(status.causes.first?.field == ".spec.replicas")
             }
-            let forced = try await services.apply(["metadata": ["name": "churn"], "spec": ["modelName": "churn", "replicas": 3]], fieldManager: "bob", force: true)
+            let forced = try await services.apply(
+                ["metadata": ["name": "churn"], "spec": ["modelName": "churn", "replicas": 3]], fieldManager: "bob", force: true)
             #expect(forced.spec.replicas == 3)
         }
     }

@@ -22,7 +22,9 @@ struct KubeconfigTests {
     func merging() throws {
         _ = try write("ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
         _ = try write("token", "secret-token\n")
-        let first = try write("first", """
+        let first = try write(
+            "first",
+            """
             apiVersion: v1
             kind: Config
             current-context: dev
@@ -36,7 +38,9 @@ struct KubeconfigTests {
             - name: dev
               context: {cluster: dev, user: dev-user, namespace: team-a}
             """)
-        let second = try write("second", """
+        let second = try write(
+            "second",
+            """
             current-context: prod
             clusters:
             - name: dev
@@ -66,7 +70,9 @@ struct KubeconfigTests {
 
     @Test("problems are explained: missing context, dangling cluster, exec plugins, no file")
     func errors() throws {
-        let path = try write("bad", """
+        let path = try write(
+            "bad",
+            """
             current-context: missing
             clusters: []
             contexts:
@@ -79,8 +85,12 @@ struct KubeconfigTests {
         #expect(throws: Kubeconfig.ConfigurationError.self) { try Kubeconfig(paths: [path]) }
         let noPlugin = try write("noplugin", "current-context: missing\ncontexts:\n- name: dangling\n  context: {cluster: nowhere, user: nobody}\n")
         let config = try Kubeconfig(paths: [noPlugin])
-        #expect(throws: Kubeconfig.ConfigurationError("context \"missing\" is not in the kubeconfig (have: dangling)")) { try ClientConfiguration.from(config, context: nil) }
-        #expect(throws: Kubeconfig.ConfigurationError("context \"dangling\" names cluster \"nowhere\", which the kubeconfig does not define")) { try ClientConfiguration.from(config, context: "dangling") }
+        #expect(throws: Kubeconfig.ConfigurationError("context \"missing\" is not in the kubeconfig (have: dangling)")) {
+            try ClientConfiguration.from(config, context: nil)
+        }
+        #expect(throws: Kubeconfig.ConfigurationError("context \"dangling\" names cluster \"nowhere\", which the kubeconfig does not define")) {
+            try ClientConfiguration.from(config, context: "dangling")
+        }
         #expect(throws: Kubeconfig.ConfigurationError.self) { try Kubeconfig(paths: ["/nonexistent/config"]) }
     }
 
@@ -89,7 +99,8 @@ struct KubeconfigTests {
         _ = try write("token", "pod-token")
         _ = try write("ca.crt", "CA")
         _ = try write("namespace", "sextant-system\n")
-        let configuration = try ClientConfiguration.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"], directory: directory.path)
+        let configuration = try ClientConfiguration.inCluster(
+            environment: ["KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"], directory: directory.path)
         #expect(configuration.server == "https://10.0.0.1:443")
         #expect(configuration.namespace == "sextant-system")
         #expect(configuration.credentials == .tokenFile(directory.appendingPathComponent("token").path))

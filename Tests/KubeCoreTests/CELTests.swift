@@ -90,9 +90,10 @@ struct CELTests {
         let fresh = CELValidation.validate(["spec": ["a": 1, "b": 2]], old: nil, schema: schema, path: "")
         #expect(fresh.errors.isEmpty)
         let changed = CELValidation.validate(["spec": ["a": 5, "b": 2]], old: ["spec": ["a": 1, "b": 2]], schema: schema, path: "")
-        #expect(Set(changed.errors.map(\.description)) == [
-            "spec.a: Invalid value: \"integer\": a is immutable",
-            "spec.b: Forbidden: a must be below b",
-        ])
+        #expect(
+            Set(changed.errors.map(\.description)) == [
+                "spec.a: Invalid value: \"integer\": a is immutable",
+                "spec.b: Forbidden: a must be below b",
+            ])
     }
 }

@@ -7,7 +7,8 @@ import Testing
 struct JSONParserTests {
     @Test("structure, escapes, integers and doubles")
     func documents() throws {
-        let value = try JSONValue(parsing: Data(#"{"a":[1,-2,3.5,1e-3,-0.25E+2,0,12345678901234567890],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":[true,false,null],"d":{}}"#.utf8))
+        let value = try JSONValue(
+            parsing: Data(#"{"a":[1,-2,3.5,1e-3,-0.25E+2,0,12345678901234567890],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":[true,false,null],"d":{}}"#.utf8))
         #expect(value["a"] == [1, -2, 3.5, 0.001, -25.0, 0, .number(12345678901234567890)])
         #expect(value["b"] == .string("x\"\\/\né😀"))
         #expect(value["c"] == [true, false, nil])
@@ -25,9 +26,11 @@ struct JSONParserTests {
     @Test("numbers convert exactly like Double(text), on the fast path and off it")
     func numbersRoundExactly() throws {
         var generator = SplitMix64(seed: 0x5EED)
-        var texts = ["0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "1e22", "1e23", "9007199254740993", "9007199254740992.5",
-                     "4.9e-324", "1.7976931348623157e308", "2.2250738585072014e-308", "0.000001", "123456789012345678",
-                     "1234567890123456789", "0.12345678901234567890123", "3.14159265358979323846", "1E-22", "1e-23"]
+        var texts = [
+            "0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "1e22", "1e23", "9007199254740993", "9007199254740992.5",
+            "4.9e-324", "1.7976931348623157e308", "2.2250738585072014e-308", "0.000001", "123456789012345678",
+            "1234567890123456789", "0.12345678901234567890123", "3.14159265358979323846", "1E-22", "1e-23",
+        ]
         for _ in 0..<20_000 {
             let bits = generator.next()
             let double = Double(bitPattern: bits)

@@ -21,7 +21,7 @@ struct SchemaValidatorTests {
                     "labels": .map("labels", of: .string("value", maxLength: 3)),
                     "free": .freeform("anything"),
                     "nested": .object("nested", properties: ["flag": .boolean("flag").defaulted(to: true)]).defaulted(to: [:]),
-                ]),
+                ])
         ])
 
     enum Mode: String, CaseIterable { case fast = "Fast", slow = "Slow" }

@@ -7,16 +7,17 @@ import Testing
 struct YAMLTests {
     @Test("scalars resolve like Kubernetes YAML: quoted stays a string, timestamps stay text")
     func scalarResolution() throws {
-        let value = try YAML.document(from: """
-            count: 10
-            quoted: "10"
-            ratio: 0.5
-            enabled: true
-            word: yes-please
-            nothing: null
-            when: 2026-11-23
-            list: [1, "two", 3.5]
-            """)
+        let value = try YAML.document(
+            from: """
+                count: 10
+                quoted: "10"
+                ratio: 0.5
+                enabled: true
+                word: yes-please
+                nothing: null
+                when: 2026-11-23
+                list: [1, "two", 3.5]
+                """)
         #expect(value["count"] == .integer(10))
         #expect(value["quoted"] == .string("10"))
         #expect(value["ratio"] == .number(0.5))

@@ -141,7 +141,9 @@ struct ControllerTests {
             _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "broken")))
             try await eventually("the owner's first reconcile") { recorder.calls("owner") >= 1 }
             var child = Secret(metadata: ObjectMeta(name: "child"), stringData: ["k": "v"])
-            child.metadata.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid ?? "", controller: true)]
+            child.metadata.ownerReferences = [
+                OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid ?? "", controller: true)
+            ]
             let before = recorder.calls("owner")
             _ = try await secrets.create(child)
             try await eventually("the child to wake its owner") { recorder.calls("owner") > before }

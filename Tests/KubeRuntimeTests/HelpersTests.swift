@@ -21,8 +21,12 @@ struct HelpersTests {
             @Sendable func step() async throws -> Action {
                 try await Finalizers.run(
                     "sextant.dev/cleanup", object: try await maps.get("guarded"), api: maps,
-                    apply: { _ in applied.withLock { $0 += 1 }; return .done },
-                    cleanup: { _ in cleaned.withLock { $0 += 1 }; return .done })
+                    apply: { _ in
+                        applied.withLock { $0 += 1 }; return .done
+                    },
+                    cleanup: { _ in
+                        cleaned.withLock { $0 += 1 }; return .done
+                    })
             }
             _ = try await step()
             #expect(try await maps.get("guarded").metadata.finalizers == ["other.example.com/keep", "sextant.dev/cleanup"])
@@ -62,11 +66,23 @@ struct HelpersTests {
             let leaders = LeaderLog()
             // A 10 s lease: only a renewal stalled for 10 s (not mere load) would let b in early;
             // release and loss are detected at once, so the test stays fast.
-            let electorA = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "a", leaseDuration: .seconds(10), renewDeadline: .seconds(8), retryPeriod: .milliseconds(100))
-            let electorB = LeaderElector(api: leases, leaseName: "sextant-operator", identity: "b", leaseDuration: .seconds(10), renewDeadline: .seconds(8), retryPeriod: .milliseconds(100))
-            let first = Task { await electorA.run { @Sendable in leaders.append("a"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("a stopped") } }
+            let electorA = LeaderElector(
+                api: leases, leaseName: "sextant-operator", identity: "a", leaseDuration: .seconds(10), renewDeadline: .seconds(8),
+                retryPeriod: .milliseconds(100))
+            let electorB = LeaderElector(
+                api: leases, leaseName: "sextant-operator", identity: "b", leaseDuration: .seconds(10), renewDeadline: .seconds(8),
+                retryPeriod: .milliseconds(100))
+            let first = Task {
+                await electorA.run { @Sendable in
+                    leaders.append("a"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("a stopped")
+                }
+            }
             try await eventually("a to lead") { leaders.entries == ["a"] }
-            let second = Task { await electorB.run { @Sendable in leaders.append("b"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("b stopped") } }
+            let second = Task {
+                await electorB.run { @Sendable in
+                    leaders.append("b"); while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }; leaders.append("b stopped")
+                }
+            }
             try await Task.sleep(for: .milliseconds(500))
             #expect(leaders.entries == ["a"], "b waits while a renews")
             first.cancel()

@@ -30,13 +30,26 @@ struct ValidationTests {
         // Model
         c("Model", "spec.owner", "", nil),
         c("Model", "spec.task", "Vision", nil, .schemaOnly),
-        c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP32", "shape": [-2]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[0].shape[0]"),
-        c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP33", "shape": [1]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[0].datatype", .schemaOnly),
-        c("Model", "spec.signature", ["inputs": [["name": "x", "datatype": "FP32", "shape": [1]], ["name": "x", "datatype": "FP32", "shape": [1]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]], "spec.signature.inputs[1]"),
+        c(
+            "Model", "spec.signature",
+            ["inputs": [["name": "x", "datatype": "FP32", "shape": [-2]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]],
+            "spec.signature.inputs[0].shape[0]"),
+        c(
+            "Model", "spec.signature",
+            ["inputs": [["name": "x", "datatype": "FP33", "shape": [1]]], "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]]],
+            "spec.signature.inputs[0].datatype", .schemaOnly),
+        c(
+            "Model", "spec.signature",
+            [
+                "inputs": [["name": "x", "datatype": "FP32", "shape": [1]], ["name": "x", "datatype": "FP32", "shape": [1]]],
+                "outputs": [["name": "y", "datatype": "FP32", "shape": [-1]]],
+            ], "spec.signature.inputs[1]"),
         c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy", "min": 0.9, "max": 0.5]]]], "spec.promotion.production.metrics[0]"),
         c("Model", "spec.promotion", ["production": ["metrics": [["metric": "accuracy"]]]], "spec.promotion.production.metrics[0]"),
         c("Model", "spec.promotion", ["staging": ["metrics": [["metric": "9lives", "min": 1]]]], "spec.promotion.staging.metrics[0].metric"),
-        c("Model", "spec.promotion", ["production": ["noRegression": [["metric": "auc", "maxRegression": -0.1]]]], "spec.promotion.production.noRegression[0].maxRegression"),
+        c(
+            "Model", "spec.promotion", ["production": ["noRegression": [["metric": "auc", "maxRegression": -0.1]]]],
+            "spec.promotion.production.noRegression[0].maxRegression"),
         c("Model", "spec.retention", ["archivedVersionsToKeep": -1], "spec.retention.archivedVersionsToKeep"),
         c("Model", "metadata.name", "Churn_Model", nil, .swiftOnly),
         // ModelVersion
@@ -62,14 +75,21 @@ struct ValidationTests {
         c("InferenceService", "spec.rollout", ["steps": []], "spec.rollout.steps"),
         c("InferenceService", "spec.rollout", ["stepInterval": "5 minutes"], "spec.rollout.stepInterval"),
         c("InferenceService", "spec.rollout", ["strategy": "Linear"], "spec.rollout.strategy", .schemaOnly),
-        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "Prometheus", "max": 1]], "prometheusURL": "http://p:9090"]], "spec.rollout.analysis.metrics[0].query", .swiftAndRule("spec.rollout.analysis.metrics[0]")),
+        c(
+            "InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "Prometheus", "max": 1]], "prometheusURL": "http://p:9090"]],
+            "spec.rollout.analysis.metrics[0].query", .swiftAndRule("spec.rollout.analysis.metrics[0]")),
         c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "q", "type": "SuccessRate"]]]], "spec.rollout.analysis.metrics[0]"),
-        c("InferenceService", "spec.rollout", ["analysis": ["metrics": [["name": "a", "type": "SuccessRate", "min": 1], ["name": "a", "type": "LatencyP99", "max": 1]]]], "spec.rollout.analysis.metrics[1]"),
+        c(
+            "InferenceService", "spec.rollout",
+            ["analysis": ["metrics": [["name": "a", "type": "SuccessRate", "min": 1], ["name": "a", "type": "LatencyP99", "max": 1]]]],
+            "spec.rollout.analysis.metrics[1]"),
         c("InferenceService", "spec.rollout", ["shadow": ["percent": 101]], "spec.rollout.shadow.percent"),
         c("InferenceService", "spec.trackStage", "Development", nil),
         c("InferenceService", "spec.pinnedVersion", 0, nil),
         c("InferenceService", "spec.pinnedVersion", 3, "spec"),  // together with trackStage, set below
-        c("InferenceService", "spec.autoscaling", ["minReplicas": 5, "maxReplicas": 2, "targetConcurrency": 4], "spec.autoscaling.minReplicas", .swiftAndRule("spec.autoscaling")),
+        c(
+            "InferenceService", "spec.autoscaling", ["minReplicas": 5, "maxReplicas": 2, "targetConcurrency": 4], "spec.autoscaling.minReplicas",
+            .swiftAndRule("spec.autoscaling")),
         c("InferenceService", "spec.autoscaling", ["maxReplicas": 2, "targetConcurrency": 4, "targetCPUUtilizationPercentage": 50], "spec.autoscaling"),
         c("InferenceService", "spec.autoscaling", ["maxReplicas": 0, "targetConcurrency": 4], "spec.autoscaling.maxReplicas"),
         c("InferenceService", "spec.traffic", ["provider": "GatewayAPI"], "spec.traffic.gatewayAPI", .swiftAndRule("spec.traffic")),
@@ -90,13 +110,17 @@ struct ValidationTests {
         c("RetrainPolicy", "spec.triggers", ["schedule": ["cron": "@daily", "timeZone": "not a zone"]], "spec.triggers.schedule.timeZone"),
         c("RetrainPolicy", "spec.triggers", ["drift": ["inferenceService": "churn", "threshold": -1]], "spec.triggers.drift.threshold"),
         c("RetrainPolicy", "spec.triggers", ["drift": ["inferenceService": "churn", "threshold": 0.2, "for": "ten minutes"]], "spec.triggers.drift.for"),
-        c("RetrainPolicy", "spec.triggers", ["accuracy": ["inferenceService": "churn", "threshold": 1.5]], "spec.triggers.accuracy.threshold", .swiftAndRule("spec.triggers.accuracy")),
+        c(
+            "RetrainPolicy", "spec.triggers", ["accuracy": ["inferenceService": "churn", "threshold": 1.5]], "spec.triggers.accuracy.threshold",
+            .swiftAndRule("spec.triggers.accuracy")),
         c("RetrainPolicy", "spec.output.artifactURITemplate", "s3://models/churn/model.onnx", nil),
         c("RetrainPolicy", "spec.output.artifactURITemplate", "models/{version}.onnx", nil, .swiftOnly),
         c("RetrainPolicy", "spec.output.artifactURITemplate", "s3://models/{user}/{version}.onnx", nil, .swiftOnly),
         c("RetrainPolicy", "spec.jobTemplate.spec", ["template": ["spec": ["restartPolicy": "Never"]]], "spec.jobTemplate.spec.template.spec.containers"),
         c("RetrainPolicy", "spec.jobTemplate.spec", ["template": ["spec": ["containers": []]]], "spec.jobTemplate.spec.template.spec.containers"),
-        c("RetrainPolicy", "spec.jobTemplate.spec", ["template": ["spec": ["containers": [["name": "t"]]]]], "spec.jobTemplate.spec.template.spec.containers[0].image"),
+        c(
+            "RetrainPolicy", "spec.jobTemplate.spec", ["template": ["spec": ["containers": [["name": "t"]]]]],
+            "spec.jobTemplate.spec.template.spec.containers[0].image"),
         c("RetrainPolicy", "spec.newVersionStage", "Production", nil),
         c("RetrainPolicy", "spec.concurrencyPolicy", "Allow", nil, .schemaOnly),
         c("RetrainPolicy", "spec.cooldown", "1d", nil),

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SextantModelRuntime
 
 /// Locates and decodes fixture directories of `<name>.onnx` + `<name>.expected.json` pairs.
@@ -51,7 +52,7 @@ struct Fixtures: Sendable {
         let model = try model(name)
         let expected = try expected(name)
         guard let inputs = expected["inputs"] as? [String: [String: Any]],
-              let outputs = expected["outputs"] as? [String: [String: Any]]
+            let outputs = expected["outputs"] as? [String: [String: Any]]
         else { throw FixtureError("\(name).expected.json lacks inputs or outputs") }
         let results = try model.run(inputs: try inputs.mapValues(jsonTensor))
         var problems: [String] = []
@@ -85,8 +86,8 @@ func jsonDouble(_ value: Any) throws -> Double {
 /// Builds a request tensor from a V2-style JSON tensor (`datatype`, `shape`, `data`).
 func jsonTensor(_ object: [String: Any]) throws -> Tensor {
     guard let datatype = object["datatype"] as? String,
-          let shape = object["shape"] as? [Int],
-          let data = object["data"] as? [Any]
+        let shape = object["shape"] as? [Int],
+        let data = object["data"] as? [Any]
     else { throw FixtureError("malformed tensor \(object)") }
     switch datatype {
     case "FP32": return try Tensor(shape: shape, floats: data.map { Float(try jsonDouble($0)) })

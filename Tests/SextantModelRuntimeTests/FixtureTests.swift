@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SextantModelRuntime
 
 /// Every model of the fixture zoo, run on its recorded inputs and compared with onnxruntime's outputs.

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SextantModelRuntime
 
 /// Builds small ONNX models in tests from the generated protobuf types.

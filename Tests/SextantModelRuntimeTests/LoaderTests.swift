@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SextantModelRuntime
 
 @Suite("Loading and request validation")
@@ -156,17 +157,20 @@ struct LoaderTests {
     @Test("double and integer inputs run through trees and linear models")
     func otherInputTypes() throws {
         // Trees compare double inputs in double precision.
-        let tree = try runTensor("TreeEnsembleRegressor", domain: "ai.onnx.ml", inputs: [try Tensor(shape: [2, 1], doubles: [0.5, 2])], attributes: [
-            Attr.ints("nodes_treeids", [0, 0, 0]), Attr.ints("nodes_nodeids", [0, 1, 2]),
-            Attr.ints("nodes_featureids", [0, 0, 0]), Attr.strings("nodes_modes", ["BRANCH_LEQ", "LEAF", "LEAF"]),
-            Attr.floats("nodes_values", [1, 0, 0]), Attr.ints("nodes_truenodeids", [1, 0, 0]),
-            Attr.ints("nodes_falsenodeids", [2, 0, 0]), Attr.int("n_targets", 1),
-            Attr.ints("target_treeids", [0, 0]), Attr.ints("target_nodeids", [1, 2]),
-            Attr.ints("target_ids", [0, 0]), Attr.floats("target_weights", [10, 20]),
-        ])
+        let tree = try runTensor(
+            "TreeEnsembleRegressor", domain: "ai.onnx.ml", inputs: [try Tensor(shape: [2, 1], doubles: [0.5, 2])],
+            attributes: [
+                Attr.ints("nodes_treeids", [0, 0, 0]), Attr.ints("nodes_nodeids", [0, 1, 2]),
+                Attr.ints("nodes_featureids", [0, 0, 0]), Attr.strings("nodes_modes", ["BRANCH_LEQ", "LEAF", "LEAF"]),
+                Attr.floats("nodes_values", [1, 0, 0]), Attr.ints("nodes_truenodeids", [1, 0, 0]),
+                Attr.ints("nodes_falsenodeids", [2, 0, 0]), Attr.int("n_targets", 1),
+                Attr.ints("target_treeids", [0, 0]), Attr.ints("target_nodeids", [1, 2]),
+                Attr.ints("target_ids", [0, 0]), Attr.floats("target_weights", [10, 20]),
+            ])
         #expect(tree.floats == [10, 20])
-        let linear = try runTensor("LinearRegressor", domain: "ai.onnx.ml", inputs: [try Tensor(shape: [1, 2], int64s: [3, 4])],
-                                   attributes: [Attr.floats("coefficients", [1, 2]), Attr.floats("intercepts", [0.5])])
+        let linear = try runTensor(
+            "LinearRegressor", domain: "ai.onnx.ml", inputs: [try Tensor(shape: [1, 2], int64s: [3, 4])],
+            attributes: [Attr.floats("coefficients", [1, 2]), Attr.floats("intercepts", [0.5])])
         #expect(linear.floats == [11.5])
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SextantModelRuntime
 
 @Suite("ai.onnx operators")
@@ -40,8 +41,9 @@ struct OperatorTests {
         let a = try Tensor(shape: [2, 2], floats: [1, 2, 3, 4])
         let b = try Tensor(shape: [2, 2], floats: [1, 0, 1, 1])  // used transposed: [[1, 1], [0, 1]]
         let c = try Tensor(shape: [2], floats: [10, 20])
-        let y = try runTensor("Gemm", inputs: [a], constants: [b, c],
-                              attributes: [Attr.int("transB", 1), Attr.float("alpha", 2), Attr.float("beta", 0.5)])
+        let y = try runTensor(
+            "Gemm", inputs: [a], constants: [b, c],
+            attributes: [Attr.int("transB", 1), Attr.float("alpha", 2), Attr.float("beta", 0.5)])
         // A·Bᵀ = [[1, 3], [3, 7]] → ×2 + [5, 10]
         #expect(y.shape == [2, 2])
         #expect(y.floats == [7, 16, 11, 24])
@@ -63,8 +65,10 @@ struct OperatorTests {
     func softmax() throws {
         let x = try Tensor(shape: [2, 2], floats: [0, 0, 1, 3])
         #expect(floatsClose(try runTensor("Softmax", inputs: [x]).floats, [0.5, 0.5, 0.11920292, 0.880797]))
-        #expect(floatsClose(try runTensor("Softmax", inputs: [x], attributes: [Attr.int("axis", 0)]).floats,
-                            [0.26894142, 0.04742587, 0.7310586, 0.95257413]))
+        #expect(
+            floatsClose(
+                try runTensor("Softmax", inputs: [x], attributes: [Attr.int("axis", 0)]).floats,
+                [0.26894142, 0.04742587, 0.7310586, 0.95257413]))
         #expect(floatsClose(try runTensor("LogSoftmax", inputs: [x]).floats, [-0.6931472, -0.6931472, -2.126928, -0.126928]))
         // Opset 11, axis 0 → softmax over all four values.
         let flat = try runTensor("Softmax", opset: 11, inputs: [x], attributes: [Attr.int("axis", 0)])

@@ -61,7 +61,8 @@ struct AnalysisJudgeUnitTests {
         var measured = CanaryMeasurements()
         measured.canaryRequests = 100
         measured.problems["promql"] = "Prometheus returned no sample"
-        let (verdict, results) = AnalysisJudge.judge(spec([AnalysisMetric(name: "promql", type: .prometheus, min: 1, query: "up")]), measured, window: "1m", now: now)
+        let (verdict, results) = AnalysisJudge.judge(
+            spec([AnalysisMetric(name: "promql", type: .prometheus, min: 1, query: "up")]), measured, window: "1m", now: now)
         guard case .hold(let why) = verdict else { Issue.record("expected hold"); return }
         #expect(why.contains("Prometheus returned no sample"))
         #expect(results.first?.value == nil)
@@ -82,7 +83,8 @@ struct ExperimentPlannerUnitTests {
     let start = KubeTime(Date(timeIntervalSince1970: 1_800_000_000))
 
     func service(_ experiment: ExperimentSpec, status: ExperimentStatus? = nil) -> InferenceService {
-        var service = InferenceService(metadata: ObjectMeta(name: "churn", namespace: "ml"), spec: InferenceServiceSpec(modelName: "churn", experiment: experiment))
+        var service = InferenceService(
+            metadata: ObjectMeta(name: "churn", namespace: "ml"), spec: InferenceServiceSpec(modelName: "churn", experiment: experiment))
         service.metadata.generation = 1
         if let status {
             var serviceStatus = InferenceServiceStatus(observedGeneration: 1)
@@ -95,15 +97,17 @@ struct ExperimentPlannerUnitTests {
     let healthy: [Int64: VariantHealth] = [1: VariantHealth(desiredReplicas: 1, readyReplicas: 1), 2: VariantHealth(desiredReplicas: 1, readyReplicas: 1)]
 
     func experiment(_ metric: ExperimentMetric, minSamples: Int32 = 100, promote: Bool = false) -> ExperimentSpec {
-        ExperimentSpec(variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
-                       metric: metric, significance: 0.05, minSamples: minSamples, promoteWinner: promote)
+        ExperimentSpec(
+            variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
+            metric: metric, significance: 0.05, minSamples: minSamples, promoteWinner: promote)
     }
 
     @Test("collects until every variant has its samples")
     func collecting() {
         var observed = ExperimentObservation()
         observed.proportions = [1: (90, 100), 2: (40, 50)]
-        let plan = ExperimentPlanner.plan(service: service(experiment(.accuracy)), experiment: experiment(.accuracy), health: healthy, measured: observed, now: start)
+        let plan = ExperimentPlanner.plan(
+            service: service(experiment(.accuracy)), experiment: experiment(.accuracy), health: healthy, measured: observed, now: start)
         #expect(plan.status.experiment?.phase == .running)
         #expect(plan.status.experiment?.message == "collecting: v2 has 50 of 100 observations")
         #expect(plan.events.map(\.reason) == ["ExperimentStarted"])
@@ -151,7 +155,8 @@ struct ExperimentPlannerUnitTests {
     func final() throws {
         let spec = experiment(.accuracy)
         let concluded = ExperimentStatus(phase: .concluded, startedAt: start, variants: [], test: "TwoProportionZTest", winner: 2, message: "version 2 wins")
-        let plan = ExperimentPlanner.plan(service: service(spec, status: concluded), experiment: spec, health: healthy, measured: ExperimentObservation(), now: start)
+        let plan = ExperimentPlanner.plan(
+            service: service(spec, status: concluded), experiment: spec, health: healthy, measured: ExperimentObservation(), now: start)
         #expect(plan.status.experiment?.winner == 2 && plan.status.experiment?.phase == .concluded)
         #expect(plan.events.isEmpty)
     }
@@ -161,8 +166,9 @@ struct ExperimentPlannerUnitTests {
         var observed = ExperimentObservation()
         observed.moments = [1: (10, 4, 200), 2: (14, 4, 200)]
         for (direction, winner) in [(MetricDirection.higherIsBetter, Int64(2)), (.lowerIsBetter, 1)] {
-            let spec = ExperimentSpec(variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
-                                      metric: .business, minSamples: 100, businessMetric: "revenue", direction: direction)
+            let spec = ExperimentSpec(
+                variants: [ExperimentVariant(version: 1, weight: 50), ExperimentVariant(version: 2, weight: 50)],
+                metric: .business, minSamples: 100, businessMetric: "revenue", direction: direction)
             let plan = ExperimentPlanner.plan(service: service(spec), experiment: spec, health: healthy, measured: observed, now: start)
             let result = try #require(plan.status.experiment)
             #expect(result.winner == winner && result.test == "WelchTTest")

@@ -1,7 +1,8 @@
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("Candidates")
 struct CandidatesUnitTests {
@@ -35,8 +36,14 @@ struct CandidatesUnitTests {
         let cases: [(ModelVersion, Int64)] = [
             (version(2, stage: .production, conditions: passedConditions()), 2),
             (version(2, stage: .production, conditions: passedConditions(generation: 1), generation: 2), 1),  // gates judged an older spec
-            (version(2, stage: .production, conditions: [condition(ModelVersionConditions.artifactVerified, true),
-                                                         condition(ModelVersionConditions.gatesPassed, false)]), 1),
+            (
+                version(
+                    2, stage: .production,
+                    conditions: [
+                        condition(ModelVersionConditions.artifactVerified, true),
+                        condition(ModelVersionConditions.gatesPassed, false),
+                    ]), 1
+            ),
             (version(2, stage: .production, conditions: [condition(ModelVersionConditions.gatesPassed, true)]), 1),  // artifact not verified
             (version(2, stage: .staging, conditions: passedConditions()), 1),  // another stage
             (version(2, stage: .production, conditions: passedConditions(), deleting: true), 1),

@@ -30,13 +30,22 @@ struct ClosedLoopTests {
                 "spec": [
                     "modelName": "flower-classifier",
                     "triggers": ["drift": ["inferenceService": "flower-classifier", "threshold": 0.2, "for": "1s"]],
-                    "jobTemplate": ["spec": [
-                        "backoffLimit": 0,
-                        "template": ["spec": [
-                            "restartPolicy": "Never",
-                            "containers": [["name": "trainer", "image": "python:3.11", "command": ["python3", .string(Repository.url("hack/fixtures/train_tiny.py").path)]]],
-                        ]],
-                    ]],
+                    "jobTemplate": [
+                        "spec": [
+                            "backoffLimit": 0,
+                            "template": [
+                                "spec": [
+                                    "restartPolicy": "Never",
+                                    "containers": [
+                                        [
+                                            "name": "trainer", "image": "python:3.11",
+                                            "command": ["python3", .string(Repository.url("hack/fixtures/train_tiny.py").path)],
+                                        ]
+                                    ],
+                                ]
+                            ],
+                        ]
+                    ],
                     "output": ["artifactURITemplate": .string("file://\(output)/{model}/v{version}/model.onnx")],
                     "newVersionStage": "Staging",
                     "cooldown": "1h",

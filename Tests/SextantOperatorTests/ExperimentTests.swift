@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
 import KubeClient
 import KubeCore
+import NIOCore
 import SextantAPI
 import SextantOperator
 import Testing
@@ -79,7 +79,8 @@ struct ExperimentTests {
                     let id = UUID().uuidString
                     var request = HTTPClientRequest(url: "\(url)/v2/models/flower-classifier/infer")
                     request.method = .POST
-                    request.body = .bytes(ByteBuffer(string: #"{"id":""# + id + #"","inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}"#))
+                    request.body = .bytes(
+                        ByteBuffer(string: #"{"id":""# + id + #"","inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}"#))
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                     let answer = try JSONValue(parsing: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
                     guard let version = answer["model_version"]?.stringValue, let base = versionURLs[version] else { continue }

@@ -1,6 +1,7 @@
 import KubeCore
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("JSON containment")
 struct JSONContainmentUnitTests {

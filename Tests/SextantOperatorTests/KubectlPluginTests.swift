@@ -38,7 +38,9 @@ struct KubectlPluginTests {
             if ContinuousClock.now > deadline { process.terminate(); throw TestError("kubectl sextant \(arguments) did not finish") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return Result(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "", stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Result(
+            status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     @Test("status, promote, history, approve, abort, evaluate — and one clear line for a mistake")

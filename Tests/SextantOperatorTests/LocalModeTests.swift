@@ -26,10 +26,11 @@ struct LocalModeTests {
         var iterator = ready.makeAsyncIterator()
         guard let endpoints = await iterator.next() else { throw TestError("local installation never became ready") }
 
-        #expect(endpoints.appliedExamples == [
-            "Model/flower-classifier", "ModelVersion/flower-classifier-v1", "ModelVersion/flower-classifier-v2",
-            "InferenceService/flower-classifier", "RetrainPolicy/flower-classifier",
-        ])
+        #expect(
+            endpoints.appliedExamples == [
+                "Model/flower-classifier", "ModelVersion/flower-classifier-v1", "ModelVersion/flower-classifier-v2",
+                "InferenceService/flower-classifier", "RetrainPolicy/flower-classifier",
+            ])
         #expect(FileManager.default.fileExists(atPath: endpoints.kubeconfig.path))
         let client = endpoints.client
         let services = Api<InferenceService>(client: client, namespace: "default")

@@ -1,7 +1,8 @@
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("Model planner")
 struct ModelPlannerUnitTests {
@@ -25,9 +26,11 @@ struct ModelPlannerUnitTests {
         #expect(ready?.observedGeneration == 2)
     }
 
-    @Test("without a Production version the Model is not Ready", arguments: [
-        ([ModelVersion](), "no versions registered"), ([version(1, effective: .staging)], "no version is in Production yet"),
-    ])
+    @Test(
+        "without a Production version the Model is not Ready",
+        arguments: [
+            ([ModelVersion](), "no versions registered"), ([version(1, effective: .staging)], "no version is in Production yet"),
+        ])
     func notReady(_ versions: [ModelVersion], _ message: String) {
         let status = ModelPlanner.status(of: model(), versions: versions, now: at(1))
         #expect(status.conditions?[type: "Ready"]?.status == .false)

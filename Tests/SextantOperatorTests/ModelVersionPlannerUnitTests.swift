@@ -1,7 +1,8 @@
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("ModelVersion planner")
 struct ModelVersionPlannerUnitTests {
@@ -115,8 +116,12 @@ struct ModelVersionPlannerUnitTests {
     @Test("a tracked stage is entered once every tracking service serves the version, ready and alone")
     func waitsForRollout() {
         let candidate = version(2, stage: .production, effective: .staging)
-        let waiting = plan(candidate, services: [service("a", status: serving(1)),
-                                                 service("b", status: serving(1, canary: VariantStatus(version: 2, weight: 25)))])
+        let waiting = plan(
+            candidate,
+            services: [
+                service("a", status: serving(1)),
+                service("b", status: serving(1, canary: VariantStatus(version: 2, weight: 25))),
+            ])
         #expect(waiting.stage == .staging)
         #expect(ready(waiting)?.reason == "RollingOut")
         #expect(ready(waiting)?.message == "gates passed; rolling out: a waiting to start, b at 25%")
@@ -140,13 +145,15 @@ struct ModelVersionPlannerUnitTests {
 
     @Test("a failed rollout of this generation is reported until the spec changes")
     func failedRollout() {
-        let rolledBack = RolloutResult(version: 2, result: .rolledBack, reason: "CrashLoop", message: "pod p is crash-looping", time: epoch, modelVersionGeneration: 1)
+        let rolledBack = RolloutResult(
+            version: 2, result: .rolledBack, reason: "CrashLoop", message: "pod p is crash-looping", time: epoch, modelVersionGeneration: 1)
         let services = [service("a", status: serving(1, lastRollout: rolledBack))]
         let status = plan(version(2, stage: .production, generation: 1), services: services)
         #expect(status.stage == .development)
         #expect(ready(status)?.status == .false)
         #expect(ready(status)?.reason == "RolloutFailed")
-        #expect(ready(status)?.message == "InferenceService a rolled back version 2: CrashLoop: pod p is crash-looping; change this version's spec to try again")
+        #expect(
+            ready(status)?.message == "InferenceService a rolled back version 2: CrashLoop: pod p is crash-looping; change this version's spec to try again")
 
         var aborted = rolledBack
         aborted.result = .aborted
@@ -244,10 +251,11 @@ struct ModelVersionPlannerUnitTests {
             service("a", status: serving(2)),
             service("c", status: serving(1)),
         ]
-        #expect(plan(version(2), services: services).servedBy == [
-            ServingReference(inferenceService: "a", role: .stable, weight: 100),
-            ServingReference(inferenceService: "b", role: .canary, weight: 25),
-        ])
+        #expect(
+            plan(version(2), services: services).servedBy == [
+                ServingReference(inferenceService: "a", role: .stable, weight: 100),
+                ServingReference(inferenceService: "b", role: .canary, weight: 25),
+            ])
         #expect(plan(version(3), services: services).servedBy == nil)
     }
 }

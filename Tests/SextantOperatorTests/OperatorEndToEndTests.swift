@@ -41,7 +41,8 @@ struct OperatorEndToEndTests {
                         state.total += 1
                         if answer.code != 200 {
                             state.failures += 1
-                            state.details.append("request \(state.total): HTTP \(answer.code) \(answer.version ?? "") after versions \(state.versions.sorted())")
+                            state.details.append(
+                                "request \(state.total): HTTP \(answer.code) \(answer.version ?? "") after versions \(state.versions.sorted())")
                         }
                         if answer.code == 200, let version = answer.version { state.versions.insert(version) }
                     }
@@ -133,13 +134,22 @@ struct OperatorEndToEndTests {
                 "apiVersion": "ml.sextant.dev/v1alpha1", "kind": "RetrainPolicy", "metadata": ["name": "flower-classifier"],
                 "spec": [
                     "modelName": "flower-classifier",
-                    "jobTemplate": ["spec": [
-                        "backoffLimit": 0,
-                        "template": ["spec": [
-                            "restartPolicy": "Never",
-                            "containers": [["name": "trainer", "image": "python:3.11", "command": ["python3", .string(Repository.url("hack/fixtures/train_tiny.py").path)]]],
-                        ]],
-                    ]],
+                    "jobTemplate": [
+                        "spec": [
+                            "backoffLimit": 0,
+                            "template": [
+                                "spec": [
+                                    "restartPolicy": "Never",
+                                    "containers": [
+                                        [
+                                            "name": "trainer", "image": "python:3.11",
+                                            "command": ["python3", .string(Repository.url("hack/fixtures/train_tiny.py").path)],
+                                        ]
+                                    ],
+                                ]
+                            ],
+                        ]
+                    ],
                     "output": ["artifactURITemplate": .string("file://\(output)/{model}/v{version}/model.onnx")],
                     "newVersionStage": "Staging",
                 ],

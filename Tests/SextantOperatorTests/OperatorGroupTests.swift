@@ -51,6 +51,8 @@ struct OperatorGroupTests {
     }
 
     private func models(_ client: KubernetesClient, _ namespace: String) -> DynamicApi {
-        DynamicApi(client: client, resource: GroupVersionResource(group: "ml.sextant.dev", version: "v1alpha1", resource: "models"), namespaced: true, namespace: namespace)
+        DynamicApi(
+            client: client, resource: GroupVersionResource(group: "ml.sextant.dev", version: "v1alpha1", resource: "models"), namespaced: true,
+            namespace: namespace)
     }
 }

@@ -14,7 +14,8 @@ struct PrometheusAnalysisTests {
     func prometheusRollsBack() async throws {
         try await OperatorTestEnvironment.with(namespace: "analysis-prometheus", faults: [2: ["--fault-error-rate", "0.5"]]) { env in
             let port = try PrometheusServer.freePort()
-            let successRate = #"100 * sum(rate(sextant_router_requests_total{variant="v{{version}}",code="200"}[{{window}}])) / sum(rate(sextant_router_requests_total{variant="v{{version}}"}[{{window}}]))"#
+            let successRate =
+                #"100 * sum(rate(sextant_router_requests_total{variant="v{{version}}",code="200"}[{{window}}])) / sum(rate(sextant_router_requests_total{variant="v{{version}}"}[{{window}}]))"#
             let analysis: JSONValue = [
                 "minRequestCount": 10, "failureLimit": 0, "prometheusURL": .string("http://127.0.0.1:\(port)"),
                 "metrics": [["name": "promql-success-rate", "type": "Prometheus", "min": 95, "query": .string(successRate)]],

@@ -1,8 +1,9 @@
 import Foundation
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("Retrain triggers")
 struct RetrainTriggersUnitTests {
@@ -11,7 +12,9 @@ struct RetrainTriggersUnitTests {
         drift: DriftTrigger(inferenceService: "fraud-api", threshold: 0.2),
         accuracy: AccuracyTrigger(inferenceService: "fraud-api", threshold: 0.9, for: "30m"))
 
-    func decide(_ subject: RetrainPolicy, now: KubeTime = at(0), drift: SignalReading? = nil, accuracy: SignalReading? = nil) -> RetrainTriggerEvaluation.Decision? {
+    func decide(
+        _ subject: RetrainPolicy, now: KubeTime = at(0), drift: SignalReading? = nil, accuracy: SignalReading? = nil
+    ) -> RetrainTriggerEvaluation.Decision? {
         RetrainTriggerEvaluation.decide(subject, now: now, drift: drift, accuracy: accuracy)
     }
 
@@ -42,20 +45,24 @@ struct RetrainTriggersUnitTests {
         #expect(decide(policy(triggers: Self.hourly, suspend: true, status: due)) == nil)
     }
 
-    @Test("cooldown since the last run", arguments: [
-        (String?.none, -3599.0, false), (nil, -3600, true), ("10m", -599, false), ("10m", -600, true), ("0s", 0, true),
-    ])
+    @Test(
+        "cooldown since the last run",
+        arguments: [
+            (String?.none, -3599.0, false), (nil, -3600, true), ("10m", -599, false), ("10m", -600, true), ("0s", 0, true),
+        ])
     func cooldown(_ cooldown: String?, _ lastRun: Double, _ fires: Bool) {
         let status = RetrainPolicyStatus(lastRunTime: at(lastRun), nextScheduleTime: at(-1))
         #expect((decide(policy(triggers: Self.hourly, cooldown: cooldown, status: status)) != nil) == fires)
     }
 
-    @Test("drift fires after breaching for the `for` duration", arguments: [
-        (SignalReading(value: 0.3, breaching: true, since: at(-600)), true),
-        (SignalReading(value: 0.3, breaching: true, since: at(-599)), false),
-        (SignalReading(value: 0.1, breaching: false, since: nil), false),
-        (SignalReading(value: 0.3, breaching: true, since: nil), false),
-    ])
+    @Test(
+        "drift fires after breaching for the `for` duration",
+        arguments: [
+            (SignalReading(value: 0.3, breaching: true, since: at(-600)), true),
+            (SignalReading(value: 0.3, breaching: true, since: at(-599)), false),
+            (SignalReading(value: 0.1, breaching: false, since: nil), false),
+            (SignalReading(value: 0.3, breaching: true, since: nil), false),
+        ])
     func drift(_ reading: SignalReading, _ fires: Bool) {
         let decision = decide(policy(triggers: Self.signals), drift: reading)
         #expect((decision != nil) == fires)
@@ -83,13 +90,17 @@ struct RetrainTriggersUnitTests {
 
     @Test("the next schedule time in the schedule's time zone")
     func nextSchedule() throws {
-        let utc = try #require(RetrainTriggerEvaluation.nextScheduleTime(policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "0 3 * * *"))), after: epoch.date))
+        let utc = try #require(
+            RetrainTriggerEvaluation.nextScheduleTime(policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "0 3 * * *"))), after: epoch.date))
         #expect(KubeTime(utc).description == "2027-01-16T03:00:00Z")
-        let berlin = try #require(RetrainTriggerEvaluation.nextScheduleTime(
-            policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "0 3 * * *", timeZone: "Europe/Berlin"))), after: epoch.date))
+        let berlin = try #require(
+            RetrainTriggerEvaluation.nextScheduleTime(
+                policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "0 3 * * *", timeZone: "Europe/Berlin"))), after: epoch.date))
         #expect(KubeTime(berlin).description == "2027-01-16T02:00:00Z")
         #expect(RetrainTriggerEvaluation.nextScheduleTime(policy(), after: epoch.date) == nil)
-        #expect(RetrainTriggerEvaluation.nextScheduleTime(policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "not a cron"))), after: epoch.date) == nil)
+        #expect(
+            RetrainTriggerEvaluation.nextScheduleTime(policy(triggers: RetrainTriggers(schedule: ScheduleTrigger(cron: "not a cron"))), after: epoch.date)
+                == nil)
     }
 }
 
@@ -127,14 +138,16 @@ struct TrainerResultUnitTests {
 
     @Test("hyper-parameters are recorded as strings")
     func hyperparameters() throws {
-        let text = #"{"artifact": {"uri": "s3://b/k", "digest": "\#(testDigest)"}, "lineage": {"hyperparameters": {"C": 1.5, "depth": 6, "layers": [64, 32], "solver": "lbfgs", "shuffle": true}}}"#
+        let text =
+            #"{"artifact": {"uri": "s3://b/k", "digest": "\#(testDigest)"}, "lineage": {"hyperparameters": {"C": 1.5, "depth": 6, "layers": [64, 32], "solver": "lbfgs", "shuffle": true}}}"#
         let result = try TrainerResult.parse(text)
         #expect(result.lineage?.hyperparameters == ["C": "1.5", "depth": "6", "layers": "[64,32]", "solver": "lbfgs", "shuffle": "true"])
     }
 
     @Test("log lines before the JSON are skipped")
     func logLinesFirst() throws {
-        let single = "epoch 1 loss 0.4\nepoch 2 loss 0.2\n{\"level\": \"info\"} is not the result either\n"
+        let single =
+            "epoch 1 loss 0.4\nepoch 2 loss 0.2\n{\"level\": \"info\"} is not the result either\n"
             + #"{"artifact": {"uri": "s3://b/k", "digest": "\#(testDigest)"}, "metrics": {"accuracy": 0.9}}"#
         #expect(try TrainerResult.parse(single).metrics == ["accuracy": 0.9])
         let structuredLogs = #"{"level": "info", "msg": "training"}"# + "\n" + #"{"artifact": {"uri": "s3://b/k", "digest": "\#(testDigest)"}}"#
@@ -151,14 +164,20 @@ struct TrainerResultUnitTests {
     }
 
     static let rejections: [Rejection] = [
-        Rejection(label: "empty", message: " \n", error: "the trainer wrote no termination message (expected one JSON object with artifact.uri and artifact.digest)"),
+        Rejection(
+            label: "empty", message: " \n", error: "the trainer wrote no termination message (expected one JSON object with artifact.uri and artifact.digest)"),
         Rejection(label: "error field", message: #"{"error": "out of memory"}"#, error: "the trainer reported an error: out of memory"),
-        Rejection(label: "error after logs", message: "loading data\n" + #"{"error": "dataset not found"}"#, error: "the trainer reported an error: dataset not found"),
+        Rejection(
+            label: "error after logs", message: "loading data\n" + #"{"error": "dataset not found"}"#, error: "the trainer reported an error: dataset not found"
+        ),
         Rejection(label: "no artifact", message: #"{"metrics": {"accuracy": 0.9}}"#, error: "termination message has no artifact.uri"),
         Rejection(label: "no digest", message: #"{"artifact": {"uri": "s3://b/k"}}"#, error: "termination message has no artifact.digest"),
-        Rejection(label: "bad digest", message: #"{"artifact": {"uri": "s3://b/k", "digest": "sha256:ABC"}}"#,
-                  error: "artifact.digest sha256:ABC is not sha256: followed by 64 lower-case hex digits"),
-        Rejection(label: "not JSON", message: "Traceback (most recent call last):\nKeyError: 'label'", error: "termination message is not JSON: Traceback (most recent call last):\nKeyError: 'label'"),
+        Rejection(
+            label: "bad digest", message: #"{"artifact": {"uri": "s3://b/k", "digest": "sha256:ABC"}}"#,
+            error: "artifact.digest sha256:ABC is not sha256: followed by 64 lower-case hex digits"),
+        Rejection(
+            label: "not JSON", message: "Traceback (most recent call last):\nKeyError: 'label'",
+            error: "termination message is not JSON: Traceback (most recent call last):\nKeyError: 'label'"),
         Rejection(label: "a JSON array", message: "[1, 2]", error: "termination message is not JSON: [1, 2]"),
     ]
 
@@ -192,7 +211,10 @@ struct RetrainJobBuilderUnitTests {
             "spec": [
                 "restartPolicy": "Never",
                 "containers": [
-                    ["name": "train", "image": "trainer:1", "env": [["name": "SEXTANT_OUTPUT_URI", "value": "s3://override"], ["name": "EPOCHS", "value": "5"]]],
+                    [
+                        "name": "train", "image": "trainer:1",
+                        "env": [["name": "SEXTANT_OUTPUT_URI", "value": "s3://override"], ["name": "EPOCHS", "value": "5"]],
+                    ],
                     ["name": "sidecar", "image": "uploader:1"],
                 ],
             ],
@@ -231,14 +253,22 @@ struct RetrainJobBuilderUnitTests {
     @Test("name, labels, annotations and owner")
     func metadata() {
         let template = TemplateMetadata(labels: ["team": "fraud"], annotations: ["note": "nightly"])
-        let job = RetrainJobBuilder.job(for: policy(jobSpec: Self.twoContainers, jobMetadata: template), version: 7, trigger: .schedule, dataset: nil, now: epoch)
+        let job = RetrainJobBuilder.job(
+            for: policy(jobSpec: Self.twoContainers, jobMetadata: template), version: 7, trigger: .schedule, dataset: nil, now: epoch)
         #expect(job.metadata.name == "fraud-retrain-v7-tro8w0")
         #expect(job.metadata.namespace == "ml")
-        #expect(job.metadata.labels == ["team": "fraud", "app.kubernetes.io/managed-by": "sextant-operator", "ml.sextant.dev/retrain-policy": "fraud-retrain",
-                                        "ml.sextant.dev/model": "fraud"])
+        #expect(
+            job.metadata.labels == [
+                "team": "fraud", "app.kubernetes.io/managed-by": "sextant-operator", "ml.sextant.dev/retrain-policy": "fraud-retrain",
+                "ml.sextant.dev/model": "fraud",
+            ])
         #expect(job.metadata.annotations == ["note": "nightly", "ml.sextant.dev/version": "7", "ml.sextant.dev/trigger": "Schedule"])
-        #expect(job.metadata.ownerReferences == [OwnerReference(apiVersion: "ml.sextant.dev/v1alpha1", kind: "RetrainPolicy", name: "fraud-retrain",
-                                                                uid: "uid-fraud-retrain", controller: true, blockOwnerDeletion: true)])
+        #expect(
+            job.metadata.ownerReferences == [
+                OwnerReference(
+                    apiVersion: "ml.sextant.dev/v1alpha1", kind: "RetrainPolicy", name: "fraud-retrain",
+                    uid: "uid-fraud-retrain", controller: true, blockOwnerDeletion: true)
+            ])
         #expect(job.spec?["backoffLimit"] == 1)
         #expect(job.spec?.value(at: ["template", "spec", "restartPolicy"]) == "Never")
         #expect(job.spec?.value(at: ["template", "metadata", "labels"]) == ["team": "fraud", "ml.sextant.dev/retrain-policy": "fraud-retrain"])
@@ -248,11 +278,13 @@ struct RetrainJobBuilderUnitTests {
         #expect(plain.metadata.name == "fraud-retrain-v2-tro8x0")
     }
 
-    @Test("output URI placeholders are filled", arguments: [
-        ("s3://models/{model}/v{version}/model.onnx", "s3://models/fraud/v3/model.onnx"),
-        ("s3://b/{namespace}/{model}/{run}/{version}.onnx", "s3://b/ml/fraud/fraud-retrain-v3-tro8w0/3.onnx"),
-        ("pvc://models/{model}-{version}-{version}", "pvc://models/fraud-3-3"),
-    ])
+    @Test(
+        "output URI placeholders are filled",
+        arguments: [
+            ("s3://models/{model}/v{version}/model.onnx", "s3://models/fraud/v3/model.onnx"),
+            ("s3://b/{namespace}/{model}/{run}/{version}.onnx", "s3://b/ml/fraud/fraud-retrain-v3-tro8w0/3.onnx"),
+            ("pvc://models/{model}-{version}-{version}", "pvc://models/fraud-3-3"),
+        ])
     func outputURI(_ template: String, _ uri: String) throws {
         let job = RetrainJobBuilder.job(for: policy(outputTemplate: template), version: 3, trigger: .schedule, dataset: nil, now: epoch)
         let container = try #require(job.spec?.value(at: ["template", "spec", "containers"])?.arrayValue?.first)

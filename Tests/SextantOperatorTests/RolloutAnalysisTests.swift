@@ -23,7 +23,10 @@ struct RolloutAnalysisTests {
     ]
 
     /// Serves v1, then requests Production for v2 while traffic flows; returns the final service.
-    func rollOut(_ env: OperatorTestEnvironment, v2: JSONValue? = nil, analysis: JSONValue = RolloutAnalysisTests.analysis, until done: @escaping (InferenceService) -> Bool) async throws -> (InferenceService, [[AnalysisResult]]) {
+    func rollOut(
+        _ env: OperatorTestEnvironment, v2: JSONValue? = nil, analysis: JSONValue = RolloutAnalysisTests.analysis,
+        until done: @escaping (InferenceService) -> Bool
+    ) async throws -> (InferenceService, [[AnalysisResult]]) {
         try await env.apply(Fixtures.model())
         try await env.apply(Fixtures.version(1, stage: "Production"))
         try await env.apply(Fixtures.inferenceService(steps: [50, 100], stepInterval: "2s", progressDeadline: "30s", analysis: analysis))
@@ -117,11 +120,15 @@ struct RolloutAnalysisTests {
     func smokeTestFails() async throws {
         try await OperatorTestEnvironment.with(namespace: "analysis-smoke") { env in
             var v2 = Fixtures.version(2, stage: "Production")
-            v2["spec"]?["smokeTest"] = ["requests": [[
-                "name": "setosa",
-                "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]]],
-                "expected": ["label": [2]],
-            ]]]
+            v2["spec"]?["smokeTest"] = [
+                "requests": [
+                    [
+                        "name": "setosa",
+                        "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]]],
+                        "expected": ["label": [2]],
+                    ]
+                ]
+            ]
             var sawTraffic = false
             let (service, _) = try await rollOut(env, v2: v2) { service in
                 if (service.status?.canary?.weight ?? 0) > 0 { sawTraffic = true }

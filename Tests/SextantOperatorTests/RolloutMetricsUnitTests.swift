@@ -19,13 +19,17 @@ struct RolloutMetricsUnitTests {
         #expect(!text.contains(#"inferenceservice="iris",namespace="ml",version="1""#), "\(text)")
         #expect(text.contains(#"sextant_inferenceservice_traffic_weight{inferenceservice="other",namespace="ml",version="7"} 100"#))
         let now = KubeTime.now()
-        metrics.recordVerdicts(namespace: "ml", service: "iris", [
-            AnalysisResult(metric: "SuccessRate", value: 0.99, threshold: ">= 0.95", passed: true, time: now),
-            AnalysisResult(metric: "LatencyP99", value: 900, threshold: "<= 500", passed: false, time: now),
-        ])
-        metrics.recordVerdicts(namespace: "ml", service: "iris", [
-            AnalysisResult(metric: "SuccessRate", value: 0.98, threshold: ">= 0.95", passed: true, time: now),
-        ])
+        metrics.recordVerdicts(
+            namespace: "ml", service: "iris",
+            [
+                AnalysisResult(metric: "SuccessRate", value: 0.99, threshold: ">= 0.95", passed: true, time: now),
+                AnalysisResult(metric: "LatencyP99", value: 900, threshold: "<= 500", passed: false, time: now),
+            ])
+        metrics.recordVerdicts(
+            namespace: "ml", service: "iris",
+            [
+                AnalysisResult(metric: "SuccessRate", value: 0.98, threshold: ">= 0.95", passed: true, time: now)
+            ])
         #expect(metrics.verdicts.value(["namespace": "ml", "inferenceservice": "iris", "metric": "SuccessRate", "result": "passed"]) == 2)
         #expect(metrics.verdicts.value(["namespace": "ml", "inferenceservice": "iris", "metric": "LatencyP99", "result": "failed"]) == 1)
     }

@@ -1,7 +1,8 @@
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("Rollout planner")
 struct RolloutPlannerUnitTests {
@@ -24,11 +25,15 @@ struct RolloutPlannerUnitTests {
     func condition(_ plan: RolloutPlan, _ type: String) -> Condition? { plan.status.conditions?[type: type] }
 
     /// A service at canary step `step` of `threeSteps` (10, 50, 100), the step started at `started`.
-    func atStep(_ step: Int32, started: Double = 0, rollout: RolloutSpec = threeSteps, failures: Int32 = 0, annotations: [String: String]? = nil) -> InferenceService {
+    func atStep(
+        _ step: Int32, started: Double = 0, rollout: RolloutSpec = threeSteps, failures: Int32 = 0, annotations: [String: String]? = nil
+    ) -> InferenceService {
         let weight = (rollout.steps ?? InferenceService.defaultSteps)[Int(step)]
-        return service(rollout: rollout, annotations: annotations,
-                       status: serving(1, canary: VariantStatus(version: 2, weight: weight),
-                                       rollout: RolloutProgress(currentStep: step, stepStartedAt: at(started), failures: failures)))
+        return service(
+            rollout: rollout, annotations: annotations,
+            status: serving(
+                1, canary: VariantStatus(version: 2, weight: weight),
+                rollout: RolloutProgress(currentStep: step, stepStartedAt: at(started), failures: failures)))
     }
 
     @Test("the first version is deployed directly")
@@ -56,7 +61,8 @@ struct RolloutPlannerUnitTests {
         let tracking = plan(service(track: .staging), desired: nil, now: at(0))
         #expect(tracking.status.stable == nil)
         #expect(condition(tracking, InferenceServiceConditions.ready)?.reason == "NoVersion")
-        #expect(condition(tracking, InferenceServiceConditions.ready)?.message == "no version of model fraud is in Staging or requests it with its gates passed")
+        #expect(
+            condition(tracking, InferenceServiceConditions.ready)?.message == "no version of model fraud is in Staging or requests it with its gates passed")
         #expect(tracking.status.phase == .pending)
         let pinned = plan(service(pinned: 4), desired: nil, now: at(0))
         #expect(condition(pinned, InferenceServiceConditions.ready)?.message == "version 4 of model fraud is not available")
@@ -137,8 +143,11 @@ struct RolloutPlannerUnitTests {
         #expect(promoted.status.stable?.weight == 100)
         #expect(promoted.status.canary == nil)
         #expect(promoted.status.rollout == nil)
-        #expect(promoted.status.lastRollout == RolloutResult(version: 2, result: .promoted, reason: "StepsPassed", message: "version 2 passed 3 steps",
-                                                             time: at(190), modelVersionGeneration: 4))
+        #expect(
+            promoted.status.lastRollout
+                == RolloutResult(
+                    version: 2, result: .promoted, reason: "StepsPassed", message: "version 2 passed 3 steps",
+                    time: at(190), modelVersionGeneration: 4))
         #expect(promoted.events == [RolloutEvent(warning: false, reason: "Promoted", message: "version 2 now serves all traffic; version 1 retired")])
         #expect(condition(promoted, InferenceServiceConditions.progressing)?.status == .false)
         #expect(condition(promoted, InferenceServiceConditions.progressing)?.reason == "RolloutComplete")
@@ -203,7 +212,9 @@ struct RolloutPlannerUnitTests {
 
         let done = plan(written(started, to: subject), desired: 2, health: [2: healthy()], now: at(20))
         #expect(done.status.rollout == nil)
-        #expect(done.status.lastRollout == RolloutResult(version: 2, result: .promoted, reason: "Recreated", message: "version 2 is ready", time: at(20), modelVersionGeneration: 1))
+        #expect(
+            done.status.lastRollout
+                == RolloutResult(version: 2, result: .promoted, reason: "Recreated", message: "version 2 is ready", time: at(20), modelVersionGeneration: 1))
         #expect(done.events.map(\.reason) == ["Promoted"])
         #expect(condition(done, InferenceServiceConditions.progressing)?.reason == "RolloutComplete")
         #expect(done.status.phase == .serving)
@@ -222,15 +233,19 @@ struct RolloutPlannerUnitTests {
     }
 
     static let rollbackCases: [RollbackCase] = [
-        RollbackCase(label: "crash loop", desired: 2,
-                     canaryHealth: VariantHealth(desiredReplicas: 1, readyReplicas: 0, crashLoop: "pod p is crash-looping (3 restarts)"),
-                     result: .rolledBack, reason: "CrashLoop", message: "pod p is crash-looping (3 restarts)", generation: 5),
-        RollbackCase(label: "abort annotation", annotations: [InferenceService.abortAnnotation: "true"], desired: 2, canaryHealth: healthy(),
-                     result: .aborted, reason: "AbortRequested", message: "annotation ml.sextant.dev/abort-rollout=true", generation: 5),
-        RollbackCase(label: "desired back to stable", desired: 1, canaryHealth: healthy(),
-                     result: .aborted, reason: "VersionNoLongerRequested", message: "the service should serve version 1 again", generation: nil),
-        RollbackCase(label: "no version to serve", desired: nil, canaryHealth: healthy(),
-                     result: .aborted, reason: "VersionUnavailable", message: "version 2 is no longer available to serve", generation: nil),
+        RollbackCase(
+            label: "crash loop", desired: 2,
+            canaryHealth: VariantHealth(desiredReplicas: 1, readyReplicas: 0, crashLoop: "pod p is crash-looping (3 restarts)"),
+            result: .rolledBack, reason: "CrashLoop", message: "pod p is crash-looping (3 restarts)", generation: 5),
+        RollbackCase(
+            label: "abort annotation", annotations: [InferenceService.abortAnnotation: "true"], desired: 2, canaryHealth: healthy(),
+            result: .aborted, reason: "AbortRequested", message: "annotation ml.sextant.dev/abort-rollout=true", generation: 5),
+        RollbackCase(
+            label: "desired back to stable", desired: 1, canaryHealth: healthy(),
+            result: .aborted, reason: "VersionNoLongerRequested", message: "the service should serve version 1 again", generation: nil),
+        RollbackCase(
+            label: "no version to serve", desired: nil, canaryHealth: healthy(),
+            result: .aborted, reason: "VersionUnavailable", message: "version 2 is no longer available to serve", generation: nil),
     ]
 
     @Test("rollbacks restore the stable version and record why", arguments: rollbackCases)
@@ -241,10 +256,17 @@ struct RolloutPlannerUnitTests {
         #expect(result.status.stable?.weight == 100)
         #expect(result.status.canary == nil)
         #expect(result.status.rollout == nil)
-        #expect(result.status.lastRollout == RolloutResult(version: 2, result: test.result, reason: test.reason, message: test.message, time: at(30),
-                                                           modelVersionGeneration: test.generation))
-        #expect(result.events == [RolloutEvent(warning: true, reason: test.result == .aborted ? "RolloutAborted" : "RolledBack",
-                                               message: "version 2: \(test.reason): \(test.message)")])
+        #expect(
+            result.status.lastRollout
+                == RolloutResult(
+                    version: 2, result: test.result, reason: test.reason, message: test.message, time: at(30),
+                    modelVersionGeneration: test.generation))
+        #expect(
+            result.events == [
+                RolloutEvent(
+                    warning: true, reason: test.result == .aborted ? "RolloutAborted" : "RolledBack",
+                    message: "version 2: \(test.reason): \(test.message)")
+            ])
         let progressing = condition(result, InferenceServiceConditions.progressing)
         #expect(progressing?.status == .false)
         if test.annotations?[InferenceService.abortAnnotation] == "true" {
@@ -259,8 +281,9 @@ struct RolloutPlannerUnitTests {
 
     @Test("a canary that does not become ready by the progress deadline is rolled back")
     func deadlineWhileStarting() {
-        let subject = service(rollout: Self.threeSteps,
-                              status: serving(1, canary: VariantStatus(version: 2, weight: 0), rollout: RolloutProgress(stepStartedAt: at(0), failures: 0)))
+        let subject = service(
+            rollout: Self.threeSteps,
+            status: serving(1, canary: VariantStatus(version: 2, weight: 0), rollout: RolloutProgress(stepStartedAt: at(0), failures: 0)))
         let health: [Int64: VariantHealth] = [1: healthy(), 2: starting(2, reason: "ImagePullBackOff: back-off pulling image")]
         let before = plan(subject, desired: 2, health: health, now: at(599))
         #expect(before.status.canary?.version == 2)
@@ -296,7 +319,8 @@ struct RolloutPlannerUnitTests {
         #expect(result.status.stable?.version == 1)
         #expect(result.events.isEmpty)
         #expect(condition(result, InferenceServiceConditions.progressing)?.reason == "Paused")
-        #expect(condition(result, InferenceServiceConditions.progressing)?.message
+        #expect(
+            condition(result, InferenceServiceConditions.progressing)?.message
                 == "rollouts are paused by ml.sextant.dev/abort-rollout=true; remove it to roll out version 2")
         #expect(result.status.phase == .serving)
         var resumed = subject
@@ -349,8 +373,12 @@ struct RolloutPlannerUnitTests {
             let limit = test.failureLimit ?? 2
             #expect(result.status.canary == VariantStatus(version: 2, weight: 50, replicas: 1, readyReplicas: 1))
             #expect(result.status.rollout == RolloutProgress(currentStep: 1, stepStartedAt: at(60), failures: test.failuresSoFar + 1))
-            #expect(result.events == [RolloutEvent(warning: true, reason: "AnalysisFailed",
-                                                   message: "step 2: success rate 91 < 99 (failure \(test.failuresSoFar + 1) of \(limit) allowed)")])
+            #expect(
+                result.events == [
+                    RolloutEvent(
+                        warning: true, reason: "AnalysisFailed",
+                        message: "step 2: success rate 91 < 99 (failure \(test.failuresSoFar + 1) of \(limit) allowed)")
+                ])
             #expect(result.requeueAfter == .seconds(60))
         }
     }
@@ -366,8 +394,9 @@ struct RolloutPlannerUnitTests {
     @Test("a hold verdict waits without moving", arguments: [("1m", Duration.seconds(10)), ("5s", .seconds(5))])
     func hold(_ interval: String, _ requeue: Duration) {
         let rollout = RolloutSpec(steps: [10, 50, 100], stepInterval: interval)
-        let result = plan(atStep(0, started: 0, rollout: rollout), desired: 2, health: [1: healthy(), 2: healthy()],
-                          verdict: .hold("only 12 requests"), now: at(120))
+        let result = plan(
+            atStep(0, started: 0, rollout: rollout), desired: 2, health: [1: healthy(), 2: healthy()],
+            verdict: .hold("only 12 requests"), now: at(120))
         #expect(result.status.rollout == RolloutProgress(currentStep: 0, stepStartedAt: at(0), failures: 0))
         #expect(result.status.canary?.weight == 10)
         #expect(result.events.isEmpty)

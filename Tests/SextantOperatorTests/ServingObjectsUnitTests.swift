@@ -1,8 +1,9 @@
 import Foundation
 import KubeCore
 import SextantAPI
-@testable import SextantOperator
 import Testing
+
+@testable import SextantOperator
 
 @Suite("Serving objects")
 struct ServingObjectsUnitTests {
@@ -16,8 +17,10 @@ struct ServingObjectsUnitTests {
     ]
 
     func serverLabels(_ number: Int64) -> JSONValue {
-        ["app.kubernetes.io/name": "sextant-server", "ml.sextant.dev/inference-service": "fraud-api", "ml.sextant.dev/version": .string(String(number)),
-         "ml.sextant.dev/model": "fraud"]
+        [
+            "app.kubernetes.io/name": "sextant-server", "ml.sextant.dev/inference-service": "fraud-api", "ml.sextant.dev/version": .string(String(number)),
+            "ml.sextant.dev/model": "fraud",
+        ]
     }
 
     @Test("a version's Deployment runs the server with the model's artifact, probes and resources")
@@ -45,10 +48,11 @@ struct ServingObjectsUnitTests {
         let container = try #require(pod["containers"]?.arrayValue?.first)
         #expect(pod["containers"]?.arrayValue?.count == 1)
         #expect(container["image"] == "sextant-server:test")
-        #expect(container["args"] == [
-            "serve", "--model-uri", "s3://models/fraud/v3/model.onnx", "--digest", .string(testDigest), "--model-name", "fraud",
-            "--model-version", "3", "--host", "0.0.0.0", "--port", "$(PORT)", "--drift-baseline", "s3://models/fraud/v3/baseline.json",
-        ])
+        #expect(
+            container["args"] == [
+                "serve", "--model-uri", "s3://models/fraud/v3/model.onnx", "--digest", .string(testDigest), "--model-name", "fraud",
+                "--model-version", "3", "--host", "0.0.0.0", "--port", "$(PORT)", "--drift-baseline", "s3://models/fraud/v3/baseline.json",
+            ])
         #expect(container["env"] == [["name": "PORT", "value": "9000"], ["name": "LOG_LEVEL", "value": "debug"]])
         #expect(container["ports"] == [["name": "http", "containerPort": 9000, "protocol": "TCP"]])
         #expect(container["readinessProbe"]?["httpGet"] == ["path": "/v2/health/ready", "port": "http"])
@@ -81,8 +85,13 @@ struct ServingObjectsUnitTests {
     static let stableSelectors: [(TrafficProvider, JSONValue)] = [
         (.router, ["app.kubernetes.io/name": "sextant-router", "ml.sextant.dev/inference-service": "fraud-api"]),
         (.replicaRatio, ["app.kubernetes.io/name": "sextant-server", "ml.sextant.dev/inference-service": "fraud-api"]),
-        (.gatewayAPI, ["app.kubernetes.io/name": "sextant-server", "ml.sextant.dev/inference-service": "fraud-api", "ml.sextant.dev/version": "2",
-                       "ml.sextant.dev/model": "fraud"]),
+        (
+            .gatewayAPI,
+            [
+                "app.kubernetes.io/name": "sextant-server", "ml.sextant.dev/inference-service": "fraud-api", "ml.sextant.dev/version": "2",
+                "ml.sextant.dev/model": "fraud",
+            ]
+        ),
     ]
 
     @Test("the stable Service selects per traffic provider", arguments: stableSelectors)
@@ -120,13 +129,15 @@ struct ServingObjectsUnitTests {
         ReplicaCase(label: "ratio waiting canary gets one pod", provider: .replicaRatio, replicas: 10, canaryWeight: 0, expected: [1: 9, 2: 1]),
         ReplicaCase(label: "ratio 100% retires the stable pods", provider: .replicaRatio, replicas: 4, canaryWeight: 100, expected: [1: 0, 2: 4]),
         ReplicaCase(label: "ratio with one replica keeps one of each", provider: .replicaRatio, replicas: 1, canaryWeight: 50, expected: [1: 1, 2: 1]),
-        ReplicaCase(label: "ratio autoscaled: the HPA decides", provider: .replicaRatio, replicas: 4, autoscaled: true, canaryWeight: 50, expected: [1: nil, 2: nil]),
+        ReplicaCase(
+            label: "ratio autoscaled: the HPA decides", provider: .replicaRatio, replicas: 4, autoscaled: true, canaryWeight: 50, expected: [1: nil, 2: nil]),
     ]
 
     @Test("replicas per running version", arguments: replicaCases)
     func replicas(_ test: ReplicaCase) {
-        let subject = service(traffic: TrafficSpec(provider: test.provider), replicas: test.replicas,
-                              autoscaling: test.autoscaled ? AutoscalingSpec(maxReplicas: 5) : nil)
+        let subject = service(
+            traffic: TrafficSpec(provider: test.provider), replicas: test.replicas,
+            autoscaling: test.autoscaled ? AutoscalingSpec(maxReplicas: 5) : nil)
         let canary = test.canaryWeight.map { VariantStatus(version: 2, weight: $0) }
         let stable = VariantStatus(version: 1, weight: 100 - (test.canaryWeight ?? 0))
         #expect(objects(subject).replicas(stable: stable, canary: canary) == test.expected)
@@ -142,10 +153,11 @@ struct ServingObjectsUnitTests {
         #expect(scaled?["spec"]?["scaleTargetRef"] == ["apiVersion": "apps/v1", "kind": "Deployment", "name": "fraud-api-v2"])
         #expect(scaled?["spec"]?["minReplicas"] == 1)
         #expect(scaled?["spec"]?["maxReplicas"] == 6)
-        #expect(scaled?["spec"]?["metrics"] == [
-            ["type": "Resource", "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": 70]]],
-            ["type": "Pods", "pods": ["metric": ["name": "sextant_inflight_requests"], "target": ["type": "AverageValue", "averageValue": "8"]]],
-        ])
+        #expect(
+            scaled?["spec"]?["metrics"] == [
+                ["type": "Resource", "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": 70]]],
+                ["type": "Pods", "pods": ["metric": ["name": "sextant_inflight_requests"], "target": ["type": "AverageValue", "averageValue": "8"]]],
+            ])
         let minimal = objects(service(autoscaling: AutoscalingSpec(minReplicas: 2, maxReplicas: 3))).autoscaler(1)
         #expect(minimal?["spec"]?["minReplicas"] == 2)
         #expect(minimal?["spec"]?["metrics"] == nil)
@@ -155,10 +167,11 @@ struct ServingObjectsUnitTests {
     func routingTable() throws {
         let sticky = objects(service(traffic: TrafficSpec(stickyHeader: "x-user")))
         let table = sticky.routingTable(variants: [(1, 75, "http://10.0.0.1:8080"), (2, 25, "http://10.0.0.2:8080")])
-        #expect(table == [
-            "routes": [["name": "v1", "url": "http://10.0.0.1:8080", "weight": 75], ["name": "v2", "url": "http://10.0.0.2:8080", "weight": 25]],
-            "stickyHeader": "x-user",
-        ])
+        #expect(
+            table == [
+                "routes": [["name": "v1", "url": "http://10.0.0.1:8080", "weight": 75], ["name": "v2", "url": "http://10.0.0.2:8080", "weight": 25]],
+                "stickyHeader": "x-user",
+            ])
         #expect(objects().routingTable(variants: [(1, 100, "http://a")])["stickyHeader"] == nil)
         let configMap = sticky.routerConfigMap(table: table)
         #expect(configMap["metadata"]?["name"] == "fraud-api-router")
@@ -190,27 +203,33 @@ struct ServingObjectsUnitTests {
     @Test("the HTTPRoute has one weighted backend per version")
     func httpRoute() {
         #expect(objects(service(traffic: TrafficSpec(provider: .gatewayAPI))).httpRoute(variants: [(1, 100)]) == nil)
-        let gateway = GatewayAPITraffic(parentRefs: [GatewayParentReference(name: "public", namespace: "gateways", sectionName: "https")],
-                                        hostnames: ["fraud.example.com"])
+        let gateway = GatewayAPITraffic(
+            parentRefs: [GatewayParentReference(name: "public", namespace: "gateways", sectionName: "https")],
+            hostnames: ["fraud.example.com"])
         let route = objects(service(traffic: TrafficSpec(provider: .gatewayAPI, gatewayAPI: gateway))).httpRoute(variants: [(1, 90), (2, 10)])
         #expect(route?["apiVersion"] == "gateway.networking.k8s.io/v1")
         #expect(route?["metadata"]?["name"] == "fraud-api")
-        #expect(route?["spec"]?["parentRefs"] == [["group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateways", "sectionName": "https"]])
+        #expect(
+            route?["spec"]?["parentRefs"] == [
+                ["group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateways", "sectionName": "https"]
+            ])
         #expect(route?["spec"]?["hostnames"] == ["fraud.example.com"])
-        #expect(route?["spec"]?["rules"]?.arrayValue?.first?["backendRefs"] == [
-            ["group": "", "kind": "Service", "name": "fraud-api-v1", "port": 8080, "weight": 90],
-            ["group": "", "kind": "Service", "name": "fraud-api-v2", "port": 8080, "weight": 10],
-        ])
+        #expect(
+            route?["spec"]?["rules"]?.arrayValue?.first?["backendRefs"] == [
+                ["group": "", "kind": "Service", "name": "fraud-api-v1", "port": 8080, "weight": 90],
+                ["group": "", "kind": "Service", "name": "fraud-api-v2", "port": 8080, "weight": 10],
+            ])
     }
 
     @Test("every object is owned by the InferenceService and labelled as managed")
     func ownership() throws {
         let gateway = GatewayAPITraffic(parentRefs: [GatewayParentReference(name: "public")])
         let all = objects(service(traffic: TrafficSpec(provider: .gatewayAPI, gatewayAPI: gateway), autoscaling: AutoscalingSpec(maxReplicas: 2)))
-        let built: [JSONValue] = [
-            all.deployment(for: version(1), replicas: nil), all.versionService(1), try #require(all.autoscaler(1)), all.stableService(stableVersion: 1),
-            all.routerConfigMap(table: all.routingTable(variants: [])), all.routerDeployment(), try #require(all.httpRoute(variants: [(1, 100)])),
-        ] + all.routerAccess()
+        let built: [JSONValue] =
+            [
+                all.deployment(for: version(1), replicas: nil), all.versionService(1), try #require(all.autoscaler(1)), all.stableService(stableVersion: 1),
+                all.routerConfigMap(table: all.routingTable(variants: [])), all.routerDeployment(), try #require(all.httpRoute(variants: [(1, 100)])),
+            ] + all.routerAccess()
         for object in built {
             let kind = object["kind"]?.stringValue ?? ""
             #expect(object["metadata"]?["ownerReferences"] == [Self.owner], "\(kind)")

@@ -59,11 +59,21 @@ struct TrafficProviderTests {
                 "spec": [
                     "group": "gateway.networking.k8s.io", "scope": "Namespaced",
                     "names": ["plural": "httproutes", "singular": "httproute", "kind": "HTTPRoute", "listKind": "HTTPRouteList"],
-                    "versions": [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]],
+                    "versions": [
+                        [
+                            "name": "v1", "served": true, "storage": true,
+                            "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+                        ]
+                    ],
                 ],
             ]
-            _ = try await DynamicApi(client: env.client, resource: GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"), namespaced: false, namespace: nil).create(crd)
-            let routes = DynamicApi(client: env.client, resource: GroupVersionResource(group: "gateway.networking.k8s.io", version: "v1", resource: "httproutes"), namespaced: true, namespace: env.namespace)
+            _ = try await DynamicApi(
+                client: env.client, resource: GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"),
+                namespaced: false, namespace: nil
+            ).create(crd)
+            let routes = DynamicApi(
+                client: env.client, resource: GroupVersionResource(group: "gateway.networking.k8s.io", version: "v1", resource: "httproutes"), namespaced: true,
+                namespace: env.namespace)
             // The operator looks again every 30 s while the kind is missing; nudge it to be quick.
             try await env.patch(InferenceService.self, "flower-classifier", ["metadata": ["annotations": ["test/nudge": "1"]]])
             try await env.eventually(within: 30, "the HTTPRoute") { (try? await routes.get("flower-classifier")) != nil }

@@ -76,7 +76,10 @@ struct ExternalProcessTests {
         let headers = signer.sign(
             method: "GET", url: URL(string: "https://examplebucket.s3.amazonaws.com/test.txt")!, headers: ["Range": "bytes=0-9"],
             payloadSHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", date: Date(timeIntervalSince1970: 1_369_353_600))
-        #expect(headers["Authorization"] == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        #expect(
+            headers["Authorization"]
+                == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        )
     }
 
     @Test("PSI and KS match the worked example in docs/drift-baseline.md")
@@ -97,8 +100,9 @@ struct ExternalProcessTests {
         let directory = try makeTempDirectory()
         try FileManager.default.copyItem(at: fixtureURL("logistic_regression.onnx"), to: directory.appendingPathComponent("lr.onnx"))
         let port = try freePort()
-        let server = try ChildProcess(python, ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path],
-                                      logURL: directory.appendingPathComponent("http.log"))
+        let server = try ChildProcess(
+            python, ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path],
+            logURL: directory.appendingPathComponent("http.log"))
         defer { server.stop() }
         for _ in 0..<100 {
             if (try? await http("GET", "http://127.0.0.1:\(port)/lr.onnx"))?.status == 200 { break }
@@ -129,8 +133,9 @@ struct ExternalProcessTests {
         let port = try freePort()
         // The first 3 actions (IAM setup) are unauthenticated; every later request must carry a
         // valid SigV4 signature from the created user.
-        let server = try ChildProcess(moto, ["-H", "127.0.0.1", "-p", String(port)], environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "3"],
-                                      logURL: directory.appendingPathComponent("moto.log"))
+        let server = try ChildProcess(
+            moto, ["-H", "127.0.0.1", "-p", String(port)], environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "3"],
+            logURL: directory.appendingPathComponent("moto.log"))
         defer { server.stop() }
         let endpoint = "http://127.0.0.1:\(port)"
         for _ in 0..<150 {
@@ -138,13 +143,13 @@ struct ExternalProcessTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         let script = """
-        import boto3, json, sys
-        iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        iam.create_user(UserName="sextant")
-        key = iam.create_access_key(UserName="sextant")["AccessKey"]
-        iam.put_user_policy(UserName="sextant", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        print(key["AccessKeyId"]); print(key["SecretAccessKey"])
-        """
+            import boto3, json, sys
+            iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+            iam.create_user(UserName="sextant")
+            key = iam.create_access_key(UserName="sextant")["AccessKey"]
+            iam.put_user_policy(UserName="sextant", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+            print(key["AccessKeyId"]); print(key["SecretAccessKey"])
+            """
         let scriptURL = directory.appendingPathComponent("iam.py")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         let setup = try runProcess(python, [scriptURL.path, endpoint])
@@ -194,33 +199,33 @@ struct ExternalProcessTests {
         }
         let directory = try makeTempDirectory()
         let script = """
-        import json, sys
-        import numpy as np
-        import tritonclient.http as httpclient
-        url, model, expected_path, binary = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-        expected = json.load(open(expected_path))
-        client = httpclient.InferenceServerClient(url=url)
-        assert client.is_server_live()
-        assert client.is_server_ready()
-        assert client.is_model_ready(model)
-        meta = client.get_model_metadata(model)
-        assert meta["name"] == model and meta["platform"] == "onnx", meta
-        assert meta["inputs"][0]["datatype"] == "FP32", meta
-        spec = expected["inputs"]["input"]
-        x = np.array(spec["data"], dtype=np.float32).reshape(spec["shape"])
-        inp = httpclient.InferInput("input", list(x.shape), "FP32")
-        inp.set_data_from_numpy(x, binary_data=binary)
-        outputs = [httpclient.InferRequestedOutput("label", binary_data=False), httpclient.InferRequestedOutput("probabilities", binary_data=False)]
-        result = client.infer(model, [inp], outputs=outputs, request_id="triton-1")
-        assert result.get_response()["id"] == "triton-1"
-        labels = result.as_numpy("label")
-        probabilities = result.as_numpy("probabilities")
-        want_labels = np.array(expected["outputs"]["label"]["data"])
-        want_probabilities = np.array(expected["outputs"]["probabilities"]["data"], dtype=np.float64).reshape(expected["outputs"]["probabilities"]["shape"])
-        assert (labels == want_labels).all(), (labels, want_labels)
-        assert np.allclose(probabilities, want_probabilities, rtol=1e-5, atol=1e-6), (probabilities, want_probabilities)
-        print("TRITON-OK", labels.tolist())
-        """
+            import json, sys
+            import numpy as np
+            import tritonclient.http as httpclient
+            url, model, expected_path, binary = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+            expected = json.load(open(expected_path))
+            client = httpclient.InferenceServerClient(url=url)
+            assert client.is_server_live()
+            assert client.is_server_ready()
+            assert client.is_model_ready(model)
+            meta = client.get_model_metadata(model)
+            assert meta["name"] == model and meta["platform"] == "onnx", meta
+            assert meta["inputs"][0]["datatype"] == "FP32", meta
+            spec = expected["inputs"]["input"]
+            x = np.array(spec["data"], dtype=np.float32).reshape(spec["shape"])
+            inp = httpclient.InferInput("input", list(x.shape), "FP32")
+            inp.set_data_from_numpy(x, binary_data=binary)
+            outputs = [httpclient.InferRequestedOutput("label", binary_data=False), httpclient.InferRequestedOutput("probabilities", binary_data=False)]
+            result = client.infer(model, [inp], outputs=outputs, request_id="triton-1")
+            assert result.get_response()["id"] == "triton-1"
+            labels = result.as_numpy("label")
+            probabilities = result.as_numpy("probabilities")
+            want_labels = np.array(expected["outputs"]["label"]["data"])
+            want_probabilities = np.array(expected["outputs"]["probabilities"]["data"], dtype=np.float64).reshape(expected["outputs"]["probabilities"]["shape"])
+            assert (labels == want_labels).all(), (labels, want_labels)
+            assert np.allclose(probabilities, want_probabilities, rtol=1e-5, atol=1e-6), (probabilities, want_probabilities)
+            print("TRITON-OK", labels.tolist())
+            """
         let scriptURL = directory.appendingPathComponent("triton_check.py")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         try await withServer(ServeConfiguration(modelURI: fixtureURL("logistic_regression.onnx").absoluteString, modelName: "lr")) { port, _ in
@@ -240,9 +245,11 @@ struct ExternalProcessTests {
         let executable = try serverExecutable()
         let directory = try makeTempDirectory()
         let port = try freePort()
-        let child = try ChildProcess(executable, [
-            "serve", "--model-uri", fixtureURL("logistic_regression.onnx").absoluteString, "--model-name", "lr", "--port", String(port),
-        ], logURL: directory.appendingPathComponent("server.log"))
+        let child = try ChildProcess(
+            executable,
+            [
+                "serve", "--model-uri", fixtureURL("logistic_regression.onnx").absoluteString, "--model-name", "lr", "--port", String(port),
+            ], logURL: directory.appendingPathComponent("server.log"))
         try await waitFor200("http://127.0.0.1:\(port)/v2/health/ready")
         let body = "{\"instances\":[[0,0,0,0,0,0,0,0]]}"
         let connection = try RawConnection(port: port)

@@ -139,8 +139,10 @@ struct InferenceServerTests {
         let root = try makeTempDirectory()
         try FileManager.default.createDirectory(at: root.appendingPathComponent("claim/models"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: fixtureURL("tiny_classifier.onnx"), to: root.appendingPathComponent("claim/models/m.onnx"))
-        try await withServer(ServeConfiguration(modelURI: "pvc://claim/models/m.onnx", modelName: "tiny"),
-                             fetchSettings: ModelFetchSettings(pvcRoot: root.path)) { port, _ in
+        try await withServer(
+            ServeConfiguration(modelURI: "pvc://claim/models/m.onnx", modelName: "tiny"),
+            fetchSettings: ModelFetchSettings(pvcRoot: root.path)
+        ) { port, _ in
             let response = try await http("GET", "http://127.0.0.1:\(port)/v2/health/ready")
             #expect(response.status == 200)
         }
@@ -168,7 +170,8 @@ struct InferenceServerTests {
             #expect(response.status == 422 && response.text.contains("NaN"), "\(response.text)")
             response = try await infer(["name": "input", "datatype": "FP32", "shape": [1, 8], "data": [true, 0, 0, 0, 0, 0, 0, 0]])
             #expect(response.status == 400, "\(response.text)")
-            response = try await http("POST", url, body: Data("{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[NaN,0,0,0,0,0,0,0]}]}".utf8))
+            response = try await http(
+                "POST", url, body: Data("{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[NaN,0,0,0,0,0,0,0]}]}".utf8))
             #expect(response.status == 400 && response.text.contains("NaN"), "\(response.text)")
             response = try await http("POST", url, body: Data("{not json".utf8))
             #expect(response.status == 400)
@@ -186,9 +189,11 @@ struct InferenceServerTests {
         }
         configuration.allowNaN = true
         try await withServer(configuration) { port, _ in
-            let response = try await http("POST", "http://127.0.0.1:\(port)/v2/models/lr/infer", body: try jsonData([
-                "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 8], "data": ["NaN", 0, 0, 0, 0, 0, 0, 0]]],
-            ]))
+            let response = try await http(
+                "POST", "http://127.0.0.1:\(port)/v2/models/lr/infer",
+                body: try jsonData([
+                    "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 8], "data": ["NaN", 0, 0, 0, 0, 0, 0, 0]]]
+                ]))
             #expect(response.status == 200, "\(response.text)")
         }
     }
@@ -241,14 +246,16 @@ struct InferenceServerTests {
             }
             var rows: [[Double]] = []
             for r in 0..<500 {
-                rows.append(baseline.features.map { feature in
-                    let value = valueInBin(feature, (r * 7 + feature.index) % feature.binFractions.count)
-                    return feature.name == "f2" ? value + 10 * (feature.bins.last! - feature.bins.first!) : value
-                })
+                rows.append(
+                    baseline.features.map { feature in
+                        let value = valueInBin(feature, (r * 7 + feature.index) % feature.binFractions.count)
+                        return feature.name == "f2" ? value + 10 * (feature.bins.last! - feature.bins.first!) : value
+                    })
             }
             for chunk in stride(from: 0, to: rows.count, by: 100) {
-                let response = try await http("POST", "http://127.0.0.1:\(port)/v1/models/lr:predict",
-                                              body: try jsonData(["instances": Array(rows[chunk..<(chunk + 100)])]))
+                let response = try await http(
+                    "POST", "http://127.0.0.1:\(port)/v1/models/lr:predict",
+                    body: try jsonData(["instances": Array(rows[chunk..<(chunk + 100)])]))
                 #expect(response.status == 200)
             }
             let stats = try await http("GET", "http://127.0.0.1:\(port)/v2/models/lr/stats").json()
@@ -278,16 +285,22 @@ struct InferenceServerTests {
         try await withServer(ServeConfiguration(modelURI: fixtureURL("logistic_regression.onnx").absoluteString, modelName: "lr")) { port, _ in
             let base = "http://127.0.0.1:\(port)"
             for index in 0..<4 {
-                let body: [String: Any] = ["id": "req-\(index)", "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 8], "data": expected.rows[index]]]]
+                let body: [String: Any] = [
+                    "id": "req-\(index)", "inputs": [["name": "input", "datatype": "FP32", "shape": [1, 8], "data": expected.rows[index]]],
+                ]
                 #expect(try await http("POST", base + "/v2/models/lr/infer", body: try jsonData(body)).status == 200)
             }
             // Three right, one wrong; one single item and a batch, plus an unknown id.
             var response = try await http("POST", base + "/v2/models/lr/feedback", body: try jsonData(["id": "req-0", "label": labels[0]]))
             #expect(response.status == 200, "\(response.text)")
-            response = try await http("POST", base + "/v2/models/lr/feedback", body: try jsonData(["feedback": [
-                ["id": "req-1", "label": labels[1]], ["id": "req-2", "label": labels[2]], ["id": "req-3", "label": 1 - labels[3]],
-                ["id": "nope", "label": 1],
-            ]]))
+            response = try await http(
+                "POST", base + "/v2/models/lr/feedback",
+                body: try jsonData([
+                    "feedback": [
+                        ["id": "req-1", "label": labels[1]], ["id": "req-2", "label": labels[2]], ["id": "req-3", "label": 1 - labels[3]],
+                        ["id": "nope", "label": 1],
+                    ]
+                ]))
             #expect(try response.json()["unknownIds"] as? [String] == ["nope"])
             let accuracy = try #require(try await http("GET", base + "/v2/models/lr/stats").json()["accuracy"] as? [String: Any])
             #expect(accuracy["metric"] as? String == "accuracy")
@@ -301,7 +314,9 @@ struct InferenceServerTests {
         let values = try #require(regression.outputs["variable"]).data
         try await withServer(ServeConfiguration(modelURI: fixtureURL("linear_regression.onnx").absoluteString, modelName: "linreg")) { port, _ in
             let base = "http://127.0.0.1:\(port)"
-            let body: [String: Any] = ["id": "r", "inputs": [["name": "input", "datatype": "FP32", "shape": [2, 8], "data": Array(regression.rows.prefix(2))]]]
+            let body: [String: Any] = [
+                "id": "r", "inputs": [["name": "input", "datatype": "FP32", "shape": [2, 8], "data": Array(regression.rows.prefix(2))]],
+            ]
             #expect(try await http("POST", base + "/v2/models/linreg/infer", body: try jsonData(body)).status == 200)
             _ = try await http("POST", base + "/v2/models/linreg/feedback", body: try jsonData(["id": "r", "label": [values[0] + 1, values[1] - 3]]))
             let accuracy = try #require(try await http("GET", base + "/v2/models/linreg/stats").json()["accuracy"] as? [String: Any])

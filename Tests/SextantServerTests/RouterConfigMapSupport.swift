@@ -109,9 +109,10 @@ func withConfigMapRouter(
     let reference = ConfigMapTableReference(namespace: namespace, name: "routes")
     let logs = LogRecorder()
     let (upstreamPorts, upstreamPort) = AsyncStream.makeStream(of: (Int, Int).self)
-    let upstreamGroup = ServiceGroup(configuration: .init(
-        services: upstreams.enumerated().map { index, upstream in upstream.application { upstreamPort.yield((index, $0)) } },
-        logger: testLogger))
+    let upstreamGroup = ServiceGroup(
+        configuration: .init(
+            services: upstreams.enumerated().map { index, upstream in upstream.application { upstreamPort.yield((index, $0)) } },
+            logger: testLogger))
     let result: Result<Void, any Error> = await withTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try? await cluster.run() }
         tasks.addTask { try? await upstreamGroup.run() }
@@ -136,9 +137,10 @@ func withConfigMapRouter(
             tasks.addTask { try? await runRouter(configuration: configuration, logger: logger) { routerPort.yield($0) } }
             var routerIterator = routerPorts.makeAsyncIterator()
             let port = try #require(await routerIterator.next())
-            try await body(ConfigMapRouter(
-                maps: Api<ConfigMap>(client: client, namespace: namespace), reference: reference, port: port,
-                upstreamPorts: ports, logs: logs))
+            try await body(
+                ConfigMapRouter(
+                    maps: Api<ConfigMap>(client: client, namespace: namespace), reference: reference, port: port,
+                    upstreamPorts: ports, logs: logs))
             await stop()
             return .success(())
         } catch {

@@ -132,8 +132,9 @@ struct RoutingTableSourceTests {
     @Test("exactly one of --table and --table-configmap; NAMESPACE/NAME is checked")
     func options() throws {
         #expect(try RoutingTableSource.fromOptions(file: "t.json", configMap: nil, key: "routes.json") == .file(path: "t.json"))
-        #expect(try RoutingTableSource.fromOptions(file: nil, configMap: "ml/routes", key: "k")
-            == .configMap(ConfigMapTableReference(namespace: "ml", name: "routes", key: "k")))
+        #expect(
+            try RoutingTableSource.fromOptions(file: nil, configMap: "ml/routes", key: "k")
+                == .configMap(ConfigMapTableReference(namespace: "ml", name: "routes", key: "k")))
         for (file, configMap) in [(nil, nil), ("t.json", "ml/routes")] as [(String?, String?)] {
             #expect(throws: RouterError.self) { try RoutingTableSource.fromOptions(file: file, configMap: configMap, key: "routes.json") }
         }

@@ -23,8 +23,9 @@ final class Upstream: Sendable {
             hits.withLockedValue { $0 += 1 }
             return jsonResponse(200, "{\"variant\":\"\(name)\"}")
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                           onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: testLogger)
+        return Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: testLogger)
     }
 }
 
@@ -54,10 +55,12 @@ func withRouter(
         let (shadowStream, shadowQueue) = AsyncStream.makeStream(of: ShadowRequest.self, bufferingPolicy: .bufferingOldest(1000))
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
         let app = buildRouterApplication(configuration: configuration, state: state, shadowQueue: shadowQueue, logger: testLogger) { routerPort.yield($0) }
-        let routerGroup = ServiceGroup(configuration: .init(services: [
-            app, TableWatcher(path: tablePath, state: state, interval: configuration.pollInterval, logger: testLogger),
-            ShadowSender(stream: shadowStream, state: state, client: .shared),
-        ], logger: testLogger))
+        let routerGroup = ServiceGroup(
+            configuration: .init(
+                services: [
+                    app, TableWatcher(path: tablePath, state: state, interval: configuration.pollInterval, logger: testLogger),
+                    ShadowSender(stream: shadowStream, state: state, client: .shared),
+                ], logger: testLogger))
         tasks.addTask { try await routerGroup.run() }
         var routerIterator = routerPorts.makeAsyncIterator()
         let port = await routerIterator.next() ?? 0

@@ -40,8 +40,9 @@ func withServer(
     var configuration = configuration
     configuration.port = 0
     let plane = DataPlane(
-        options: DataPlaneOptions(modelName: configuration.modelName, modelVersion: configuration.modelVersion,
-                                  allowNaN: configuration.allowNaN, driftWindow: configuration.driftWindow),
+        options: DataPlaneOptions(
+            modelName: configuration.modelName, modelVersion: configuration.modelVersion,
+            allowNaN: configuration.allowNaN, driftWindow: configuration.driftWindow),
         logger: testLogger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let app = buildServerApplication(configuration: configuration, dataPlane: plane, logger: testLogger) { portContinuation.yield($0) }
@@ -149,8 +150,8 @@ final class RawConnection: @unchecked Sendable {
             if let headerEnd = text.range(of: "\r\n\r\n") {
                 let head = text[..<headerEnd.lowerBound].lowercased()
                 if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                   let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-                   text.utf8.count - text[..<headerEnd.upperBound].utf8.count >= length
+                    let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+                    text.utf8.count - text[..<headerEnd.upperBound].utf8.count >= length
                 {
                     return text
                 }
@@ -211,7 +212,10 @@ struct Expected: Sendable {
         var outputs: [String: (String, [Int], [Double])] = [:]
         for (name, value) in try #require(object["outputs"] as? [String: Any]) {
             let tensor = try #require(value as? [String: Any])
-            outputs[name] = (try #require(tensor["datatype"] as? String), try #require(tensor["shape"] as? [Int]), (try #require(tensor["data"] as? [Any])).map { ($0 as? NSNumber)?.doubleValue ?? .nan })
+            outputs[name] = (
+                try #require(tensor["datatype"] as? String), try #require(tensor["shape"] as? [Int]),
+                (try #require(tensor["data"] as? [Any])).map { ($0 as? NSNumber)?.doubleValue ?? .nan }
+            )
         }
         self.outputs = outputs.mapValues { (datatype: $0.0, shape: $0.1, data: $0.2) }
     }

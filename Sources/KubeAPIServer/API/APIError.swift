@@ -44,17 +44,24 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 
     /// `the server could not find the requested resource`
     public static func notFound(path: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: ["causes": [["reason": "UnexpectedServerResponse", "message": .string("404 page not found: \(path)")]]])
+        APIError(
+            code: 404, reason: "NotFound", message: "the server could not find the requested resource",
+            details: ["causes": [["reason": "UnexpectedServerResponse", "message": .string("404 page not found: \(path)")]]])
     }
 
     /// `deployments.apps "web" already exists`
     public static func alreadyExists(_ resource: ResourceType, name: String) -> APIError {
-        APIError(code: 409, reason: "AlreadyExists", message: "\(resource.qualifiedResource) \"\(name)\" already exists", details: details(resource, name: name))
+        APIError(
+            code: 409, reason: "AlreadyExists", message: "\(resource.qualifiedResource) \"\(name)\" already exists", details: details(resource, name: name))
     }
 
     /// The optimistic-concurrency conflict of a stale update.
-    public static func conflict(_ resource: ResourceType, name: String, detail: String = "the object has been modified; please apply your changes to the latest version and try again") -> APIError {
-        APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(resource.qualifiedResource) \"\(name)\": \(detail)", details: details(resource, name: name))
+    public static func conflict(
+        _ resource: ResourceType, name: String, detail: String = "the object has been modified; please apply your changes to the latest version and try again"
+    ) -> APIError {
+        APIError(
+            code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(resource.qualifiedResource) \"\(name)\": \(detail)",
+            details: details(resource, name: name))
     }
 
     /// `Model.ml.sextant.dev "x" is invalid: [spec.a: Invalid value: …, spec.b: Required value]`
@@ -63,7 +70,10 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         let list = errors.map(\.description)
         let joined = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
         let causes: [JSONValue] = errors.map { error in
-            ["reason": .string(error.kind.rawValue), "message": .string(error.description.dropPrefix("\(error.field): ")), "field": .string(error.field.description)]
+            [
+                "reason": .string(error.kind.rawValue), "message": .string(error.description.dropPrefix("\(error.field): ")),
+                "field": .string(error.field.description),
+            ]
         }
         var details = details(resource, name: name, causes: causes)
         details["kind"] = .string(resource.kind)
@@ -87,7 +97,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 
     /// 415 for a body content type the endpoint cannot read.
     public static func unsupportedMediaType(_ contentType: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml; got \(contentType)")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message:
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml; got \(contentType)"
+        )
     }
 
     /// 401 for a request without valid credentials.

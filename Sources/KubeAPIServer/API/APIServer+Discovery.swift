@@ -57,13 +57,19 @@ extension APIServer {
         if !type.categories.isEmpty { main["categories"] = .array(type.categories.map(JSONValue.string)) }
         var result = [main]
         if type.hasStatus {
-            result.append(["name": .string("\(type.resource)/status"), "singularName": "", "namespaced": .bool(type.namespaced), "kind": .string(type.kind), "verbs": ["get", "patch", "update"]])
+            result.append([
+                "name": .string("\(type.resource)/status"), "singularName": "", "namespaced": .bool(type.namespaced), "kind": .string(type.kind),
+                "verbs": ["get", "patch", "update"],
+            ])
         }
         if type.key == BuiltinResources.pods.key {
             result.append(["name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]])
         }
         if type.scale != nil {
-            result.append(["name": .string("\(type.resource)/scale"), "singularName": "", "namespaced": .bool(type.namespaced), "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]])
+            result.append([
+                "name": .string("\(type.resource)/scale"), "singularName": "", "namespaced": .bool(type.namespaced), "group": "autoscaling", "version": "v1",
+                "kind": "Scale", "verbs": ["get", "patch", "update"],
+            ])
         }
         return result
     }
@@ -82,10 +88,17 @@ extension APIServer {
                     if !type.categories.isEmpty { resource["categories"] = .array(type.categories.map(JSONValue.string)) }
                     var subresources: [JSONValue] = []
                     if type.hasStatus {
-                        subresources.append(["subresource": "status", "responseKind": ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)], "verbs": ["get", "patch", "update"]])
+                        subresources.append([
+                            "subresource": "status",
+                            "responseKind": ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)],
+                            "verbs": ["get", "patch", "update"],
+                        ])
                     }
                     if type.scale != nil {
-                        subresources.append(["subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"], "verbs": ["get", "patch", "update"]])
+                        subresources.append([
+                            "subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"],
+                            "verbs": ["get", "patch", "update"],
+                        ])
                     }
                     if !subresources.isEmpty { resource["subresources"] = .array(subresources) }
                     return resource
@@ -94,7 +107,9 @@ extension APIServer {
             }
             return ["metadata": ["name": .string(group)], "versions": .array(versions)]
         }
-        let body: JSONValue = ["kind": "APIGroupDiscoveryList", "apiVersion": .string("apidiscovery.k8s.io/\(version)"), "metadata": [:], "items": .array(items)]
+        let body: JSONValue = [
+            "kind": "APIGroupDiscoveryList", "apiVersion": .string("apidiscovery.k8s.io/\(version)"), "metadata": [:], "items": .array(items),
+        ]
         return .json(status: 200, body: body, headers: ["content-type": "application/json;g=apidiscovery.k8s.io;v=\(version);as=APIGroupDiscoveryList"])
     }
 }

@@ -38,7 +38,10 @@ public final class APIServer: Sendable {
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let namespace: JSONValue = [
                 "apiVersion": "v1", "kind": "Namespace",
-                "metadata": ["name": .string(name), "uid": .string(UUID().uuidString.lowercased()), "creationTimestamp": .string(now.description), "labels": ["kubernetes.io/metadata.name": .string(name)]],
+                "metadata": [
+                    "name": .string(name), "uid": .string(UUID().uuidString.lowercased()), "creationTimestamp": .string(now.description),
+                    "labels": ["kubernetes.io/metadata.name": .string(name)],
+                ],
                 "spec": ["finalizers": ["kubernetes"]], "status": ["phase": "Active"],
             ]
             _ = try? await store.create(BuiltinResources.namespaces, namespace)

@@ -9,15 +9,25 @@ extension ResourceHandler {
         let namespace = try objectNamespace(request)
         let options = try DeleteOptions(request)
         if type.key == BuiltinResources.namespaces.key, ["default", "kube-system", "kube-public"].contains(name) {
-            throw APIError(code: 403, reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted", details: APIError.details(type, name: name))
+            throw APIError(
+                code: 403, reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted",
+                details: APIError.details(type, name: name))
         }
         for _ in 0..<8 {
             let old = try await current(name, namespace: namespace)
             if let uid = options.preconditionUID, uid != old.object["metadata"]?["uid"]?.stringValue {
-                throw APIError.conflict(type, name: name, detail: "the UID in the precondition (\(uid)) does not match the UID in record (\(old.object["metadata"]?["uid"]?.stringValue ?? "")). The object might have been deleted and then recreated")
+                throw APIError.conflict(
+                    type, name: name,
+                    detail:
+                        "the UID in the precondition (\(uid)) does not match the UID in record (\(old.object["metadata"]?["uid"]?.stringValue ?? "")). The object might have been deleted and then recreated"
+                )
             }
             if let version = options.preconditionResourceVersion, version != String(old.revision) {
-                throw APIError.conflict(type, name: name, detail: "the ResourceVersion in the precondition (\(version)) does not match the ResourceVersion in record (\(old.revision)). The object might have been modified")
+                throw APIError.conflict(
+                    type, name: name,
+                    detail:
+                        "the ResourceVersion in the precondition (\(version)) does not match the ResourceVersion in record (\(old.revision)). The object might have been modified"
+                )
             }
             var object = old.object
             var finalizers = object["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -77,7 +87,10 @@ extension ResourceHandler {
                 deleted.append(body["kind"]?.stringValue == "Status" ? stored.object : body)
             }
         }
-        return .ok(["kind": .string(type.kind + "List"), "apiVersion": .string(type.groupVersion), "metadata": ["resourceVersion": .string(String(await store.currentRevision))], "items": .array(deleted)])
+        return .ok([
+            "kind": .string(type.kind + "List"), "apiVersion": .string(type.groupVersion),
+            "metadata": ["resourceVersion": .string(String(await store.currentRevision))], "items": .array(deleted),
+        ])
     }
 
     /// `{"kind":"Status","status":"Success","details":{…}}`, answered when an object is gone.

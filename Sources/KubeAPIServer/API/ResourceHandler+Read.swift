@@ -24,7 +24,8 @@ extension ResourceHandler {
         if let token = request.query["continue"], !token.isEmpty {
             let continuation = try ContinueToken(decoding: token)
             if continuation.revision < (await store.oldestResumableRevision) {
-                throw APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+                throw APIError.expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
             }
             startKey = continuation.startKey
         }
@@ -75,7 +76,11 @@ extension ResourceHandler {
             let failure = WatchEvent(type: .error, object: error.status).line
             let sent = Mutex(false)
             let body = WatchBody(
-                next: { sent.withLock { done in defer { done = true }; return done ? nil : failure } },
+                next: {
+                    sent.withLock { done in
+                        defer { done = true }; return done ? nil : failure
+                    }
+                },
                 close: {}, timeout: .seconds(timeout))
             return .stream(status: 200, headers: ["content-type": "application/json"], body: body)
         }

@@ -11,7 +11,9 @@ extension ResourceHandler {
     func updateScale(_ name: String, _ request: APIRequest) async throws -> APIResponse {
         let body = try request.bodyJSON()
         guard let replicas = body["spec"]?["replicas"]?.integerValue, replicas >= 0 else {
-            throw APIError.invalid(type, name: name, errors: [FieldError(.invalid, "spec.replicas", "must be greater than or equal to 0", badValue: body["spec"]?["replicas"] ?? .null)])
+            throw APIError.invalid(
+                type, name: name,
+                errors: [FieldError(.invalid, "spec.replicas", "must be greater than or equal to 0", badValue: body["spec"]?["replicas"] ?? .null)])
         }
         return try await setReplicas(name, replicas, request, expected: try precondition(body))
     }
@@ -47,7 +49,10 @@ extension ResourceHandler {
         }
         return [
             "kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": ["name": metadata["name"] ?? "", "namespace": metadata["namespace"] ?? "", "uid": metadata["uid"] ?? "", "resourceVersion": metadata["resourceVersion"] ?? "", "creationTimestamp": metadata["creationTimestamp"] ?? ""],
+            "metadata": [
+                "name": metadata["name"] ?? "", "namespace": metadata["namespace"] ?? "", "uid": metadata["uid"] ?? "",
+                "resourceVersion": metadata["resourceVersion"] ?? "", "creationTimestamp": metadata["creationTimestamp"] ?? "",
+            ],
             "spec": ["replicas": .integer(object.value(at: paths.specReplicas)?.integerValue ?? 0)],
             "status": status,
         ]

@@ -19,14 +19,16 @@ extension ResourceHandler {
         let name = admitted.object["metadata"]?["name"]?.stringValue ?? ""
         if type.namespaced { try await requireActiveNamespace(admitted.object["metadata"]?["namespace"]?.stringValue ?? "") }
         if recordingManager {
-            admitted.object = ManagedFields.recordUpdate(admitted.object, old: nil, manager: manager(request), operation: "Update", subresource: nil, type: type)
+            admitted.object = ManagedFields.recordUpdate(
+                admitted.object, old: nil, manager: manager(request), operation: "Update", subresource: nil, type: type)
         }
         if type.key == BuiltinResources.customResourceDefinitions.key {
             try checkCRDNames(admitted.object)
         }
         var allocation = ServiceClusterIPs.Allocation()
         if type.key == BuiltinResources.services.key {
-            (admitted.object, allocation) = try ServiceClusterIPs.admitCreate(admitted.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
+            (admitted.object, allocation) = try ServiceClusterIPs.admitCreate(
+                admitted.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
         }
         if request.isDryRun { return (admitted.object, admitted.warnings) }
         let stored: StoredObject
@@ -49,7 +51,8 @@ extension ResourceHandler {
         let old = try await current(name, namespace: namespace)
         let expected = try precondition(body)
         if expected == nil, type.isCustom {
-            throw APIError.invalid(type, name: name, errors: [FieldError(.invalid, "metadata.resourceVersion", "must be specified for an update", badValue: .integer(0))])
+            throw APIError.invalid(
+                type, name: name, errors: [FieldError(.invalid, "metadata.resourceVersion", "must be specified for an update", badValue: .integer(0))])
         }
         if let expected, expected != old.revision { throw APIError.conflict(type, name: name) }
         let (result, warnings) = try await write(body, over: old, subresource: subresource, request: request, operation: "Update")
@@ -89,7 +92,8 @@ extension ResourceHandler {
         let name = old.name
         var allocation = ServiceClusterIPs.Allocation()
         if isService {
-            (admitted.object, allocation) = try ServiceClusterIPs.admitUpdate(admitted.object, old: old.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
+            (admitted.object, allocation) = try ServiceClusterIPs.admitUpdate(
+                admitted.object, old: old.object, allocator: server.clusterIPs, dryRun: request.isDryRun, kind: type)
         }
         let isDeleting = admitted.object["metadata"]?["deletionTimestamp"] != nil
         let finalizers = admitted.object["metadata"]?["finalizers"]?.arrayValue ?? []
@@ -99,7 +103,8 @@ extension ResourceHandler {
             return (old.object, admitted.warnings)
         }
         if operation != "Apply" {
-            admitted.object = ManagedFields.recordUpdate(admitted.object, old: old.object, manager: manager(request), operation: operation, subresource: subresource, type: type)
+            admitted.object = ManagedFields.recordUpdate(
+                admitted.object, old: old.object, manager: manager(request), operation: operation, subresource: subresource, type: type)
         }
         if request.isDryRun { return (admitted.object, admitted.warnings) }
         if isDeleting && finalizers.isEmpty {
@@ -147,8 +152,12 @@ extension ResourceHandler {
         let group = crd["spec"]?["group"]?.stringValue ?? ""
         let plural = crd["spec"]?["names"]?["plural"]?.stringValue ?? ""
         let kind = crd["spec"]?["names"]?["kind"]?.stringValue ?? ""
-        if BuiltinResources.all.contains(where: { $0.group == group && $0.resource == plural }) || server.registry.conflictingNames(group: group, resource: plural, kind: kind) {
-            throw APIError.invalid(type, name: crd["metadata"]?["name"]?.stringValue ?? "", errors: [FieldError(.invalid, "spec.names", "names conflict with an existing resource", badValue: .string(plural))])
+        if BuiltinResources.all.contains(where: { $0.group == group && $0.resource == plural })
+            || server.registry.conflictingNames(group: group, resource: plural, kind: kind)
+        {
+            throw APIError.invalid(
+                type, name: crd["metadata"]?["name"]?.stringValue ?? "",
+                errors: [FieldError(.invalid, "spec.names", "names conflict with an existing resource", badValue: .string(plural))])
         }
     }
 
@@ -157,7 +166,12 @@ extension ResourceHandler {
             throw APIError.notFound(BuiltinResources.namespaces, name: name)
         }
         if stored.object["metadata"]?["deletionTimestamp"] != nil {
-            throw APIError(code: 403, reason: "Forbidden", message: "\(type.qualifiedResource) is forbidden: unable to create new content in namespace \(name) because it is being terminated", details: ["causes": [["reason": "NamespaceTerminating", "message": .string("namespace \(name) is being terminated"), "field": "metadata.namespace"]]])
+            throw APIError(
+                code: 403, reason: "Forbidden",
+                message: "\(type.qualifiedResource) is forbidden: unable to create new content in namespace \(name) because it is being terminated",
+                details: [
+                    "causes": [["reason": "NamespaceTerminating", "message": .string("namespace \(name) is being terminated"), "field": "metadata.namespace"]]
+                ])
         }
     }
 }

@@ -15,38 +15,48 @@ enum TableConverter {
     static func table(_ type: ResourceType, objects: [JSONValue], revision: Int64?, include: TableRequest.Include) -> JSONValue {
         let columns = self.columns(for: type)
         var table: JSONValue = ["kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": revision.map { ["resourceVersion": .string(String($0))] } ?? [:]]
-        table["columnDefinitions"] = .array(columns.map { column in
-            ["name": .string(column.name), "type": .string(column.type), "format": column.name == "Name" ? "name" : "", "description": .string(column.description), "priority": .integer(Int64(column.priority))]
-        })
-        table["rows"] = .array(objects.map { object in
-            var row: JSONValue = ["cells": .array(columns.map { $0.cell(object) })]
-            switch include {
-            case .none: break
-            case .object: row["object"] = object
-            case .metadata:
-                row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
-            }
-            return row
-        })
+        table["columnDefinitions"] = .array(
+            columns.map { column in
+                [
+                    "name": .string(column.name), "type": .string(column.type), "format": column.name == "Name" ? "name" : "",
+                    "description": .string(column.description), "priority": .integer(Int64(column.priority)),
+                ]
+            })
+        table["rows"] = .array(
+            objects.map { object in
+                var row: JSONValue = ["cells": .array(columns.map { $0.cell(object) })]
+                switch include {
+                case .none: break
+                case .object: row["object"] = object
+                case .metadata:
+                    row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
+                }
+                return row
+            })
         return table
     }
 
     static func columns(for type: ResourceType) -> [Column] {
-        let nameColumn = Column(name: "Name", type: "string", description: "Name must be unique within a namespace.", priority: 0) { $0["metadata"]?["name"] ?? "" }
-        let ageColumn = Column(name: "Age", type: "string", description: "Time since the object was created.", priority: 0) { Self.age($0["metadata"]?["creationTimestamp"]) }
+        let nameColumn = Column(name: "Name", type: "string", description: "Name must be unique within a namespace.", priority: 0) {
+            $0["metadata"]?["name"] ?? ""
+        }
+        let ageColumn = Column(name: "Age", type: "string", description: "Time since the object was created.", priority: 0) {
+            Self.age($0["metadata"]?["creationTimestamp"])
+        }
         if type.isCustom {
             if type.printerColumns.isEmpty {
                 return [nameColumn, ageColumn]
             }
-            return [nameColumn] + type.printerColumns.map { column in
-                Column(name: column.name, type: column.type, description: column.description ?? "", priority: column.priority ?? 0) { object in
-                    let values = SimpleJSONPath.evaluate(column.jsonPath, in: object)
-                    guard let first = values.first else { return .null }
-                    if column.type == "date" { return Self.age(first) }
-                    if values.count > 1 { return .string(values.map { $0.stringValue ?? $0.jsonString() }.joined(separator: ",")) }
-                    return first
+            return [nameColumn]
+                + type.printerColumns.map { column in
+                    Column(name: column.name, type: column.type, description: column.description ?? "", priority: column.priority ?? 0) { object in
+                        let values = SimpleJSONPath.evaluate(column.jsonPath, in: object)
+                        guard let first = values.first else { return .null }
+                        if column.type == "date" { return Self.age(first) }
+                        if values.count > 1 { return .string(values.map { $0.stringValue ?? $0.jsonString() }.joined(separator: ",")) }
+                        return first
+                    }
                 }
-            }
         }
         func string(_ name: String, priority: Int = 0, _ cell: @escaping (JSONValue) -> String) -> Column {
             Column(name: name, type: "string", description: "", priority: priority) { .string(cell($0)) }
@@ -67,7 +77,9 @@ enum TableConverter {
                 },
                 string("Status") { $0.value(at: ["status", "reason"])?.stringValue ?? $0.value(at: ["status", "phase"])?.stringValue ?? "Pending" },
                 Column(name: "Restarts", type: "string", description: "", priority: 0) { pod in
-                    .string(String(pod.value(at: ["status", "containerStatuses"])?.arrayValue?.reduce(Int64(0)) { $0 + ($1["restartCount"]?.integerValue ?? 0) } ?? 0))
+                    .string(
+                        String(
+                            pod.value(at: ["status", "containerStatuses"])?.arrayValue?.reduce(Int64(0)) { $0 + ($1["restartCount"]?.integerValue ?? 0) } ?? 0))
                 },
                 ageColumn,
                 string("IP", priority: 1) { $0.value(at: ["status", "podIP"])?.stringValue ?? "<none>" },
@@ -85,7 +97,10 @@ enum TableConverter {
                 string("Selector", priority: 1) { selector($0) },
             ]
         case ("apps", "replicasets"):
-            return [nameColumn, integer("Desired", ["spec", "replicas"]), integer("Current", ["status", "replicas"]), integer("Ready", ["status", "readyReplicas"]), ageColumn]
+            return [
+                nameColumn, integer("Desired", ["spec", "replicas"]), integer("Current", ["status", "replicas"]),
+                integer("Ready", ["status", "readyReplicas"]), ageColumn,
+            ]
         case ("", "services"):
             return [
                 nameColumn,
@@ -93,14 +108,23 @@ enum TableConverter {
                 string("Cluster-IP") { $0.value(at: ["spec", "clusterIP"])?.stringValue ?? "<none>" },
                 string("External-IP") { _ in "<none>" },
                 string("Port(s)") { service in
-                    (service.value(at: ["spec", "ports"])?.arrayValue ?? []).map { "\($0["port"]?.integerValue ?? 0)/\($0["protocol"]?.stringValue ?? "TCP")" }.joined(separator: ",")
+                    (service.value(at: ["spec", "ports"])?.arrayValue ?? []).map { "\($0["port"]?.integerValue ?? 0)/\($0["protocol"]?.stringValue ?? "TCP")" }
+                        .joined(separator: ",")
                 },
                 ageColumn,
             ]
         case ("", "configmaps"):
-            return [nameColumn, Column(name: "Data", type: "integer", description: "", priority: 0) { .integer(Int64(($0["data"]?.objectValue?.count ?? 0) + ($0["binaryData"]?.objectValue?.count ?? 0))) }, ageColumn]
+            return [
+                nameColumn,
+                Column(name: "Data", type: "integer", description: "", priority: 0) {
+                    .integer(Int64(($0["data"]?.objectValue?.count ?? 0) + ($0["binaryData"]?.objectValue?.count ?? 0)))
+                }, ageColumn,
+            ]
         case ("", "secrets"):
-            return [nameColumn, string("Type") { $0["type"]?.stringValue ?? "Opaque" }, Column(name: "Data", type: "integer", description: "", priority: 0) { .integer(Int64($0["data"]?.objectValue?.count ?? 0)) }, ageColumn]
+            return [
+                nameColumn, string("Type") { $0["type"]?.stringValue ?? "Opaque" },
+                Column(name: "Data", type: "integer", description: "", priority: 0) { .integer(Int64($0["data"]?.objectValue?.count ?? 0)) }, ageColumn,
+            ]
         case ("batch", "jobs"):
             return [
                 nameColumn,
@@ -110,15 +134,21 @@ enum TableConverter {
                     if conditions.contains(where: { $0["type"] == "Failed" && $0["status"] == "True" }) { return "Failed" }
                     return "Running"
                 },
-                string("Completions") { "\($0.value(at: ["status", "succeeded"])?.integerValue ?? 0)/\($0.value(at: ["spec", "completions"])?.integerValue ?? 1)" },
+                string("Completions") {
+                    "\($0.value(at: ["status", "succeeded"])?.integerValue ?? 0)/\($0.value(at: ["spec", "completions"])?.integerValue ?? 1)"
+                },
                 ageColumn,
             ]
         case ("", "events"):
             return [
-                Column(name: "Last Seen", type: "string", description: "", priority: 0) { age($0["lastTimestamp"] ?? $0["eventTime"] ?? $0["metadata"]?["creationTimestamp"]) },
+                Column(name: "Last Seen", type: "string", description: "", priority: 0) {
+                    age($0["lastTimestamp"] ?? $0["eventTime"] ?? $0["metadata"]?["creationTimestamp"])
+                },
                 string("Type") { $0["type"]?.stringValue ?? "" },
                 string("Reason") { $0["reason"]?.stringValue ?? "" },
-                string("Object") { "\(($0.value(at: ["involvedObject", "kind"])?.stringValue ?? "").lowercased())/\($0.value(at: ["involvedObject", "name"])?.stringValue ?? "")" },
+                string("Object") {
+                    "\(($0.value(at: ["involvedObject", "kind"])?.stringValue ?? "").lowercased())/\($0.value(at: ["involvedObject", "name"])?.stringValue ?? "")"
+                },
                 string("Message") { $0["message"]?.stringValue ?? "" },
             ]
         case ("apiextensions.k8s.io", "customresourcedefinitions"):

@@ -87,7 +87,8 @@ struct GarbageCollector {
     private func recheckForegroundOwners(of dependent: JSONValue, namespace: String) async {
         for reference in dependent["metadata"]?["ownerReferences"]?.arrayValue ?? [] {
             guard let ownerUID = reference["uid"]?.stringValue else { continue }
-            let candidates = await store.objects(inNamespace: namespace.isEmpty ? nil : namespace) + (namespace.isEmpty ? [] : await store.objects(inNamespace: ""))
+            let candidates =
+                await store.objects(inNamespace: namespace.isEmpty ? nil : namespace) + (namespace.isEmpty ? [] : await store.objects(inNamespace: ""))
             for (key, owner) in candidates where owner.object["metadata"]?["uid"]?.stringValue == ownerUID {
                 if let type = type(for: key) { await finishForegroundIfUnblocked(owner, type: type) }
             }
@@ -99,7 +100,9 @@ struct GarbageCollector {
             owner.object["metadata"]?["finalizers"]?.arrayValue?.contains("foregroundDeletion") == true
         else { return }
         let blocking = await dependents(of: uid, namespace: owner.namespace).filter { _, dependent in
-            (dependent.object["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid && $0["blockOwnerDeletion"]?.boolValue == true }
+            (dependent.object["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains {
+                $0["uid"]?.stringValue == uid && $0["blockOwnerDeletion"]?.boolValue == true
+            }
         }
         if blocking.isEmpty { await removeFinalizer("foregroundDeletion", from: owner, type: type) }
     }

@@ -56,7 +56,10 @@ public final class HTTPServer: Sendable {
     public let port: Int
 
     /// Binds the server; call `run()` to serve.
-    public init(api: APIServer, host: String = "127.0.0.1", port requestedPort: Int = 0, tls: TLS? = nil, authentication: Authentication = Authentication(), logger: Logger) async throws {
+    public init(
+        api: APIServer, host: String = "127.0.0.1", port requestedPort: Int = 0, tls: TLS? = nil, authentication: Authentication = Authentication(),
+        logger: Logger
+    ) async throws {
         self.api = api
         self.authentication = authentication
         self.logger = logger
@@ -158,12 +161,16 @@ public final class HTTPServer: Sendable {
         }
         let request = APIRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: Data(body.readableBytesView), user: user)
         let response = await api.handle(request)
-        logger.debug("request", metadata: ["http.method": "\(head.method.rawValue)", "http.target": "\(head.uri)", "http.status": "\(response.status)", "user": "\(user ?? "-")"])
+        logger.debug(
+            "request",
+            metadata: ["http.method": "\(head.method.rawValue)", "http.target": "\(head.uri)", "http.status": "\(response.status)", "user": "\(user ?? "-")"])
         return response
     }
 
     /// Writes a response; returns false when the connection must not be reused.
-    private func write(_ response: APIResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, closed: EventLoopFuture<Void>) async throws -> Bool {
+    private func write(
+        _ response: APIResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, closed: EventLoopFuture<Void>
+    ) async throws -> Bool {
         switch response {
         case .json(let status, let body, let extraHeaders):
             var headers = HTTPHeaders()

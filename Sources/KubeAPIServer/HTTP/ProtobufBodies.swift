@@ -38,7 +38,9 @@ enum ProtobufBodies {
         case ("v1", "ServiceAccount"):
             if let automount = raw.varint(4) { object["automountServiceAccountToken"] = .bool(automount != 0) }
         default:
-            throw unsupported("\(apiVersion) \(kind) is not decoded from protobuf by this server; send JSON, e.g. `kubectl create … --dry-run=client -o yaml | kubectl apply -f -`")
+            throw unsupported(
+                "\(apiVersion) \(kind) is not decoded from protobuf by this server; send JSON, e.g. `kubectl create … --dry-run=client -o yaml | kubectl apply -f -`"
+            )
         }
         return object
     }
@@ -59,7 +61,9 @@ enum ProtobufBodies {
     }
 
     private static func unsupported(_ why: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (\(why))")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (\(why))")
     }
 
     /// A decoded protobuf message: field number → values in order (varints or byte strings).

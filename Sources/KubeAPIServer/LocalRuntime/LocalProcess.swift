@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc

@@ -29,20 +29,25 @@ extension LocalRuntime {
                     "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                     "metadata": [
                         "name": .string(name), "namespace": .string(namespace),
-                        "labels": ["kubernetes.io/service-name": .string(serviceName), "endpointslice.kubernetes.io/managed-by": .string(LocalRuntime.managedBy)],
+                        "labels": [
+                            "kubernetes.io/service-name": .string(serviceName), "endpointslice.kubernetes.io/managed-by": .string(LocalRuntime.managedBy),
+                        ],
                         "ownerReferences": [LocalRuntime.ownerReference(service)],
                     ],
                     "addressType": "IPv4",
-                    "endpoints": [[
-                        "addresses": ["127.0.0.1"], "conditions": ["ready": true, "serving": true, "terminating": false],
-                        "nodeName": .string(LocalRuntime.nodeName),
-                        "targetRef": ["kind": "Pod", "name": .string(podName), "namespace": .string(namespace), "uid": pod["metadata"]?["uid"] ?? ""],
-                    ]],
-                    "ports": .array(servicePorts.map { servicePort in
-                        var entry: JSONValue = ["port": .integer(Int64(port)), "protocol": servicePort["protocol"] ?? "TCP"]
-                        if let portName = servicePort["name"] { entry["name"] = portName }
-                        return entry
-                    }),
+                    "endpoints": [
+                        [
+                            "addresses": ["127.0.0.1"], "conditions": ["ready": true, "serving": true, "terminating": false],
+                            "nodeName": .string(LocalRuntime.nodeName),
+                            "targetRef": ["kind": "Pod", "name": .string(podName), "namespace": .string(namespace), "uid": pod["metadata"]?["uid"] ?? ""],
+                        ]
+                    ],
+                    "ports": .array(
+                        servicePorts.map { servicePort in
+                            var entry: JSONValue = ["port": .integer(Int64(port)), "protocol": servicePort["protocol"] ?? "TCP"]
+                            if let portName = servicePort["name"] { entry["name"] = portName }
+                            return entry
+                        }),
                 ]
             }
             route.backends.sort()
@@ -71,9 +76,10 @@ extension LocalRuntime {
     static func frontends(of service: JSONValue) -> Set<ServiceProxy.Frontend> {
         guard let ip = service.value(at: ["spec", "clusterIP"])?.stringValue, !ip.isEmpty, ip != "None" else { return [] }
         let ports = service.value(at: ["spec", "ports"])?.arrayValue ?? []
-        return Set(ports.compactMap { port in
-            guard (port["protocol"]?.stringValue ?? "TCP") == "TCP", let number = port["port"]?.integerValue else { return nil }
-            return ServiceProxy.Frontend(ip: ip, port: Int(number))
-        })
+        return Set(
+            ports.compactMap { port in
+                guard (port["protocol"]?.stringValue ?? "TCP") == "TCP", let number = port["port"]?.integerValue else { return nil }
+                return ServiceProxy.Frontend(ip: ip, port: Int(number))
+            })
     }
 }

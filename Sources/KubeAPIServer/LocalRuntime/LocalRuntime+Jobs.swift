@@ -39,12 +39,21 @@ extension LocalRuntime {
             if let outcome {
                 var list = status["conditions"]?.arrayValue ?? []
                 if outcome.type == "Failed" {
-                    list.append(["type": "FailureTarget", "status": "True", "reason": .string(outcome.reason), "message": .string(outcome.message), "lastTransitionTime": .string(now), "lastProbeTime": .string(now)])
+                    list.append([
+                        "type": "FailureTarget", "status": "True", "reason": .string(outcome.reason), "message": .string(outcome.message),
+                        "lastTransitionTime": .string(now), "lastProbeTime": .string(now),
+                    ])
                 } else {
-                    list.append(["type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods", "lastTransitionTime": .string(now), "lastProbeTime": .string(now)])
+                    list.append([
+                        "type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods",
+                        "lastTransitionTime": .string(now), "lastProbeTime": .string(now),
+                    ])
                     status["completionTime"] = .string(now)
                 }
-                list.append(["type": .string(outcome.type), "status": "True", "reason": .string(outcome.reason), "message": .string(outcome.message), "lastTransitionTime": .string(now), "lastProbeTime": .string(now)])
+                list.append([
+                    "type": .string(outcome.type), "status": "True", "reason": .string(outcome.reason), "message": .string(outcome.message),
+                    "lastTransitionTime": .string(now), "lastProbeTime": .string(now),
+                ])
                 status["conditions"] = .array(list)
             }
             object["status"] = status
@@ -63,7 +72,9 @@ extension LocalRuntime {
         spec["nodeName"] = .string(LocalRuntime.nodeName)
         return [
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": ["name": .string("\(name)-\(Admission.randomSuffix())"), "labels": .object(labels), "ownerReferences": [LocalRuntime.ownerReference(job)]],
+            "metadata": [
+                "name": .string("\(name)-\(Admission.randomSuffix())"), "labels": .object(labels), "ownerReferences": [LocalRuntime.ownerReference(job)],
+            ],
             "spec": spec,
             "status": ["phase": "Pending"],
         ]

@@ -47,8 +47,12 @@ extension LocalRuntime {
             status["availableReplicas"] = .integer(Int64(ready))
             status["unavailableReplicas"] = remaining.count > ready ? .integer(Int64(remaining.count - ready)) : nil
             status["conditions"] = .array([
-                LocalRuntime.condition(status, "Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", available ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
-                LocalRuntime.condition(status, "Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", complete ? "The pods of template \(hash) are available." : "Pods of template \(hash) are being rolled out."),
+                LocalRuntime.condition(
+                    status, "Available", available, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                    available ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
+                LocalRuntime.condition(
+                    status, "Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+                    complete ? "The pods of template \(hash) are available." : "Pods of template \(hash) are being rolled out."),
             ])
             object["status"] = status
         }
@@ -68,7 +72,9 @@ extension LocalRuntime {
                 "ownerReferences": [LocalRuntime.ownerReference(workload)],
             ],
             "spec": spec,
-            "status": ["phase": "Pending", "conditions": [["type": "PodScheduled", "status": "True", "lastTransitionTime": .string(KubeTime.now().description)]]],
+            "status": [
+                "phase": "Pending", "conditions": [["type": "PodScheduled", "status": "True", "lastTransitionTime": .string(KubeTime.now().description)]],
+            ],
         ]
     }
 
@@ -90,6 +96,8 @@ extension LocalRuntime {
         let text: JSONValue = value ? "True" : "False"
         let previous = status["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
         let time = previous?["status"] == text ? previous?["lastTransitionTime"] ?? .string(KubeTime.now().description) : .string(KubeTime.now().description)
-        return ["type": .string(type), "status": text, "reason": .string(reason), "message": .string(message), "lastTransitionTime": time, "lastUpdateTime": time]
+        return [
+            "type": .string(type), "status": text, "reason": .string(reason), "message": .string(message), "lastTransitionTime": time, "lastUpdateTime": time,
+        ]
     }
 }

@@ -191,7 +191,11 @@ public actor LocalRuntime {
             argv = command + args
         } else {
             let known = configuration.runnableImages.map(\.image).joined(separator: ", ")
-            return .failure(RuntimeRefusal(message: "image \(image) cannot run on this machine: only \(known.isEmpty ? "no images" : known) and commands of locally installed executables run in local mode"))
+            return .failure(
+                RuntimeRefusal(
+                    message:
+                        "image \(image) cannot run on this machine: only \(known.isEmpty ? "no images" : known) and commands of locally installed executables run in local mode"
+                ))
         }
         if let port {
             argv = argv.map { $0.replacingOccurrences(of: "{port}", with: String(port)).replacingOccurrences(of: "$(PORT)", with: String(port)) }
@@ -235,7 +239,8 @@ public actor LocalRuntime {
     func createObject(_ type: ResourceType, namespace: String, _ object: JSONValue) async {
         do {
             let admitted = try Admission(type: type).prepareForCreate(object, namespace: namespace, fieldValidation: .ignore, now: .now())
-            let stored = ManagedFields.recordUpdate(admitted.object, old: nil, manager: LocalRuntime.managedBy, operation: "Update", subresource: nil, type: type)
+            let stored = ManagedFields.recordUpdate(
+                admitted.object, old: nil, manager: LocalRuntime.managedBy, operation: "Update", subresource: nil, type: type)
             _ = try await store.create(type, stored)
         } catch {
             logger.warning("local runtime could not create \(type.kind)", metadata: ["error": "\(error)"])

@@ -38,7 +38,8 @@ struct PodSupervisor: Sendable {
             }
             let started = KubeTime.now().description
             await runtime.record(port: port, for: namespace, name)
-            await setStatus(phase: "Running", ready: false, state: ["running": ["startedAt": .string(started)]], restarts: restarts, lastState: lastTermination, port: port)
+            await setStatus(
+                phase: "Running", ready: false, state: ["running": ["startedAt": .string(started)]], restarts: restarts, lastState: lastTermination, port: port)
             let exit: LocalProcess.Exit? = await withTaskCancellationHandler {
                 await superviseUntilExit(process, port: port, started: started, restarts: restarts, lastState: lastTermination)
             } onCancel: {
@@ -58,7 +59,9 @@ struct PodSupervisor: Sendable {
             ]
             let restart = restartPolicy == "Always" || (restartPolicy == "OnFailure" && exit.code != 0)
             guard restart else {
-                await setStatus(phase: exit.code == 0 ? "Succeeded" : "Failed", ready: false, state: ["terminated": terminated], restarts: restarts, lastState: lastTermination, port: nil)
+                await setStatus(
+                    phase: exit.code == 0 ? "Succeeded" : "Failed", ready: false, state: ["terminated": terminated], restarts: restarts,
+                    lastState: lastTermination, port: nil)
                 return
             }
             restarts += 1
@@ -66,7 +69,12 @@ struct PodSupervisor: Sendable {
             let delay = min(runtime.configuration.restartDelay * (1 << min(restarts - 1, 10)), runtime.configuration.maxRestartDelay)
             await setStatus(
                 phase: "Running", ready: false,
-                state: ["waiting": ["reason": "CrashLoopBackOff", "message": .string("back-off \(delay) restarting failed container \(container["name"]?.stringValue ?? "") in pod \(name)")]],
+                state: [
+                    "waiting": [
+                        "reason": "CrashLoopBackOff",
+                        "message": .string("back-off \(delay) restarting failed container \(container["name"]?.stringValue ?? "") in pod \(name)"),
+                    ]
+                ],
                 restarts: restarts, lastState: lastTermination, port: nil)
             try? await Task.sleep(for: delay)
         }
@@ -86,7 +94,8 @@ struct PodSupervisor: Sendable {
                     }
                 }
                 guard !Task.isCancelled else { return nil }
-                await setStatus(phase: "Running", ready: true, state: ["running": ["startedAt": .string(started)]], restarts: restarts, lastState: lastState, port: port)
+                await setStatus(
+                    phase: "Running", ready: true, state: ["running": ["startedAt": .string(started)]], restarts: restarts, lastState: lastState, port: port)
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
                 return nil
             }
@@ -103,7 +112,10 @@ struct PodSupervisor: Sendable {
     }
 
     private func environment(port: Int?) -> [String: String] {
-        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/tmp"]
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/tmp",
+        ]
         environment.merge(runtime.configuration.podEnvironment) { _, cluster in cluster }
         for variable in container["env"]?.arrayValue ?? [] {
             if let key = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[key] = value }
@@ -115,7 +127,9 @@ struct PodSupervisor: Sendable {
     }
 
     private func notRunnable(_ message: String) async {
-        await setStatus(phase: "Pending", ready: false, state: ["waiting": ["reason": "ImageNotRunnable", "message": .string(message)]], restarts: 0, lastState: nil, port: nil)
+        await setStatus(
+            phase: "Pending", ready: false, state: ["waiting": ["reason": "ImageNotRunnable", "message": .string(message)]], restarts: 0, lastState: nil,
+            port: nil)
     }
 
     private func setStatus(phase: String, ready: Bool, state: JSONValue, restarts: Int, lastState: JSONValue?, port: Int?) async {

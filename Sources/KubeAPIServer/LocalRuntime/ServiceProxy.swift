@@ -102,10 +102,11 @@ final class ServiceProxy: Sendable {
     /// The frontends currently listening (for tests).
     var listening: Set<Frontend> {
         state.withLock { state in
-            Set(state.listeners.compactMap { frontend, entry in
-                if case .bound = entry.listener { return frontend }
-                return nil
-            })
+            Set(
+                state.listeners.compactMap { frontend, entry in
+                    if case .bound = entry.listener { return frontend }
+                    return nil
+                })
         }
     }
 

@@ -68,7 +68,9 @@ enum CustomResourceDefinitions {
         let group = spec["group"]?.stringValue ?? ""
         let plural = spec["names"]?["plural"]?.stringValue ?? ""
         if group.isEmpty { errors.append(FieldError(.required, "spec.group", "")) }
-        if !group.contains(".") && !group.isEmpty { errors.append(FieldError(.invalid, "spec.group", "should be a domain with at least one dot", badValue: .string(group))) }
+        if !group.contains(".") && !group.isEmpty {
+            errors.append(FieldError(.invalid, "spec.group", "should be a domain with at least one dot", badValue: .string(group)))
+        }
         if plural.isEmpty { errors.append(FieldError(.required, "spec.names.plural", "")) }
         if (spec["names"]?["kind"]?.stringValue ?? "").isEmpty { errors.append(FieldError(.required, "spec.names.kind", "")) }
         let name = crd["metadata"]?["name"]?.stringValue ?? ""
@@ -106,7 +108,10 @@ enum CustomResourceDefinitions {
         var errors: [FieldError] = []
         for (index, rule) in (schema.validations ?? []).enumerated() {
             if case .failure(let error) = CELValidation.compile(rule.rule) {
-                errors.append(FieldError(.invalid, path.child("x-kubernetes-validations").index(index).child("rule"), "compilation failed: \(error)", badValue: .string(rule.rule)))
+                errors.append(
+                    FieldError(
+                        .invalid, path.child("x-kubernetes-validations").index(index).child("rule"), "compilation failed: \(error)",
+                        badValue: .string(rule.rule)))
             }
         }
         for (name, property) in schema.properties ?? [:] { errors += ruleCompilationErrors(property, at: path.child("properties").key(name)) }

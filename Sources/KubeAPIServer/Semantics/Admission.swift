@@ -75,7 +75,8 @@ struct Admission {
             throw APIError.badRequest("the name of the object (\(given)) does not match the name on the URL (\(name))")
         }
         if let givenUID = metadata["uid"]?.stringValue, !givenUID.isEmpty, givenUID != oldMetadata["uid"]?.stringValue {
-            throw APIError.conflict(type, name: name, detail: "Precondition failed: UID in precondition: \(givenUID), UID in object meta: \(oldMetadata["uid"]?.stringValue ?? "")")
+            throw APIError.conflict(
+                type, name: name, detail: "Precondition failed: UID in precondition: \(givenUID), UID in object meta: \(oldMetadata["uid"]?.stringValue ?? "")")
         }
         for field in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
             metadata[field] = oldMetadata[field]
@@ -94,7 +95,14 @@ struct Admission {
                 let oldFinalizers = Set(oldMetadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
                 let newFinalizers = Set(metadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
                 if !newFinalizers.isSubset(of: oldFinalizers) {
-                    throw APIError.invalid(type, name: name, errors: [FieldError(.forbidden, "metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers \(newFinalizers.subtracting(oldFinalizers).sorted())")])
+                    throw APIError.invalid(
+                        type, name: name,
+                        errors: [
+                            FieldError(
+                                .forbidden, "metadata.finalizers",
+                                "no new finalizers can be added if the object is being deleted, found new finalizers \(newFinalizers.subtracting(oldFinalizers).sorted())"
+                            )
+                        ])
                 }
             }
             object["metadata"] = metadata
@@ -108,7 +116,8 @@ struct Admission {
             let errors = SchemaValidator.validate(pruned, against: schema, at: "status")
             if !errors.isEmpty { throw APIError.invalid(type, name: name, errors: errors) }
         }
-        let annotationsMatter = type.group == "apps" && type.resource == "deployments" && old["metadata"]?["annotations"] != admitted.object["metadata"]?["annotations"]
+        let annotationsMatter =
+            type.group == "apps" && type.resource == "deployments" && old["metadata"]?["annotations"] != admitted.object["metadata"]?["annotations"]
         if hasGeneration(admitted.object), Admission.specChanged(old: old, new: admitted.object) || annotationsMatter {
             let generation = oldMetadata["generation"]?.integerValue ?? 0
             admitted.object["metadata"]?["generation"] = .integer(generation + 1)
@@ -139,7 +148,11 @@ struct Admission {
                     code: 400, reason: "BadRequest",
                     message: "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): strict decoding error: "
                         + removed.map { "unknown field \"\($0)\"" }.joined(separator: ", "),
-                    details: APIError.details(type, name: name, causes: errors.map { ["reason": "FieldValueInvalid", "message": .string("unknown field \"\($0.field)\""), "field": .string($0.field.description)] }))
+                    details: APIError.details(
+                        type, name: name,
+                        causes: errors.map {
+                            ["reason": "FieldValueInvalid", "message": .string("unknown field \"\($0.field)\""), "field": .string($0.field.description)]
+                        }))
             case .warn:
                 warnings += removed.map { "unknown field \"\($0)\"" }
             case .ignore:
@@ -196,14 +209,22 @@ struct Admission {
             for (key, value) in members.sorted(by: { $0.key < $1.key }) {
                 let path = FieldPath("metadata").child(field).key(key)
                 if !LabelRules.isQualifiedName(key) {
-                    errors.append(FieldError(.invalid, path, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", badValue: .string(key)))
+                    errors.append(
+                        FieldError(
+                            .invalid, path,
+                            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                            badValue: .string(key)))
                 }
                 guard let text = value.stringValue else {
                     errors.append(FieldError(.typeInvalid, path, "must be a string", badValue: value))
                     continue
                 }
                 if field == "labels", !LabelRules.isLabelValue(text) {
-                    errors.append(FieldError(.invalid, path, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)", badValue: .string(text)))
+                    errors.append(
+                        FieldError(
+                            .invalid, path,
+                            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)",
+                            badValue: .string(text)))
                 }
             }
         }

@@ -17,7 +17,9 @@ enum BuiltinValidation {
             errors += containers(object["spec"]?["template"]?["spec"], at: FieldPath("spec.template.spec"))
             let restart = object["spec"]?["template"]?["spec"]?["restartPolicy"]?.stringValue
             if restart != "Never" && restart != "OnFailure" {
-                errors.append(FieldError(.notSupported, "spec.template.spec.restartPolicy", "supported values: \"OnFailure\", \"Never\"", badValue: .string(restart ?? "")))
+                errors.append(
+                    FieldError(
+                        .notSupported, "spec.template.spec.restartPolicy", "supported values: \"OnFailure\", \"Never\"", badValue: .string(restart ?? "")))
             }
         case ("", "pods"):
             errors += containers(object["spec"], at: FieldPath("spec"))
@@ -48,10 +50,13 @@ enum BuiltinValidation {
         let kinds = clusterScoped ? ["ClusterRole"] : ["Role", "ClusterRole"]
         let kind = object["roleRef"]?["kind"]?.stringValue ?? ""
         if object["roleRef"]?["apiGroup"]?.stringValue != "rbac.authorization.k8s.io" {
-            errors.append(FieldError(.notSupported, "roleRef.apiGroup", "supported values: \"rbac.authorization.k8s.io\"", badValue: object["roleRef"]?["apiGroup"] ?? ""))
+            errors.append(
+                FieldError(.notSupported, "roleRef.apiGroup", "supported values: \"rbac.authorization.k8s.io\"", badValue: object["roleRef"]?["apiGroup"] ?? "")
+            )
         }
         if !kinds.contains(kind) {
-            errors.append(FieldError(.notSupported, "roleRef.kind", "supported values: " + kinds.map { "\"\($0)\"" }.joined(separator: ", "), badValue: .string(kind)))
+            errors.append(
+                FieldError(.notSupported, "roleRef.kind", "supported values: " + kinds.map { "\"\($0)\"" }.joined(separator: ", "), badValue: .string(kind)))
         }
         if (object["roleRef"]?["name"]?.stringValue ?? "").isEmpty {
             errors.append(FieldError(.required, "roleRef.name", ""))
@@ -61,7 +66,8 @@ enum BuiltinValidation {
             if (subject["name"]?.stringValue ?? "").isEmpty { errors.append(FieldError(.required, path.child("name"), "")) }
             let subjectKind = subject["kind"]?.stringValue ?? ""
             if !["ServiceAccount", "User", "Group"].contains(subjectKind) {
-                errors.append(FieldError(.notSupported, path.child("kind"), "supported values: \"ServiceAccount\", \"User\", \"Group\"", badValue: .string(subjectKind)))
+                errors.append(
+                    FieldError(.notSupported, path.child("kind"), "supported values: \"ServiceAccount\", \"User\", \"Group\"", badValue: .string(subjectKind)))
             } else if subjectKind == "ServiceAccount", (subject["namespace"]?.stringValue ?? "").isEmpty, clusterScoped {
                 errors.append(FieldError(.required, path.child("namespace"), ""))
             }
@@ -76,7 +82,9 @@ enum BuiltinValidation {
         var errors: [FieldError] = []
         for (index, container) in containers.enumerated() {
             if (container["name"]?.stringValue ?? "").isEmpty { errors.append(FieldError(.required, path.child("containers").index(index).child("name"), "")) }
-            if (container["image"]?.stringValue ?? "").isEmpty { errors.append(FieldError(.required, path.child("containers").index(index).child("image"), "")) }
+            if (container["image"]?.stringValue ?? "").isEmpty {
+                errors.append(FieldError(.required, path.child("containers").index(index).child("image"), ""))
+            }
         }
         return errors
     }
@@ -89,7 +97,11 @@ enum BuiltinValidation {
             return [FieldError(.invalid, "spec.selector", "empty selector is invalid for deployment", badValue: selector)]
         }
         for (key, value) in matchLabels where labels[key] != value {
-            return [FieldError(.invalid, "spec.template.metadata.labels", "`selector` does not match template `labels`", badValue: .object(labels.mapValues(JSONValue.string)))]
+            return [
+                FieldError(
+                    .invalid, "spec.template.metadata.labels", "`selector` does not match template `labels`",
+                    badValue: .object(labels.mapValues(JSONValue.string)))
+            ]
         }
         return []
     }

@@ -1,3 +1,4 @@
+import Foundation
 import KubeCore
 
 /// A parsed field selector: `metadata.name=web,metadata.namespace!=kube-system`, plus the
@@ -57,5 +58,3 @@ public struct FieldSelector: Sendable {
         }
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import KubeCore
 
 /// One step of a managed-field path, as `FieldsV1` spells it: `f:name` for an object member,
@@ -75,10 +76,12 @@ struct FieldSet: Equatable, Sendable {
         case .object(let members) where schema?.preserveUnknownFields != true || !(schema?.properties ?? [:]).isEmpty:
             if members.isEmpty { paths.insert(path); return }
             for (name, member) in members {
-                let childSchema = schema?.properties?[name] ?? schema.flatMap { schema -> JSONSchemaProps? in
-                    if case .schema(let values) = schema.additionalProperties { return values }
-                    return nil
-                }
+                let childSchema =
+                    schema?.properties?[name]
+                    ?? schema.flatMap { schema -> JSONSchemaProps? in
+                        if case .schema(let values) = schema.additionalProperties { return values }
+                        return nil
+                    }
                 collect(member, path: path + [.field(name)], schema: childSchema, fieldName: name)
             }
         case .array(let items):
@@ -211,5 +214,3 @@ struct FieldSet: Equatable, Sendable {
         path.map(\.display).joined()
     }
 }
-
-import Foundation

@@ -59,7 +59,8 @@ public struct LabelSelector: Sendable, Equatable {
             try checkKey(key, fail)
             return .doesNotExist(key)
         }
-        for (op, make) in [("!=", Requirement.notEquals), ("==", Requirement.equals), ("=", Requirement.equals)] as [(String, (String, String) -> Requirement)] {
+        for (op, make) in [("!=", Requirement.notEquals), ("==", Requirement.equals), ("=", Requirement.equals)] as [(String, (String, String) -> Requirement)]
+        {
             if let range = clause.range(of: op) {
                 let key = clause[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
                 let value = clause[range.upperBound...].trimmingCharacters(in: .whitespaces)

@@ -79,7 +79,10 @@ enum ManagedFields {
             entries[index].time = now
             entries[index].apiVersion = type.groupVersion
         } else {
-            entries.append(Entry(manager: manager, operation: operation, apiVersion: type.groupVersion, time: now, subresource: subresource, fields: FieldSet(paths: Set(changed))))
+            entries.append(
+                Entry(
+                    manager: manager, operation: operation, apiVersion: type.groupVersion, time: now, subresource: subresource,
+                    fields: FieldSet(paths: Set(changed))))
         }
         return setting(entries, on: new)
     }
@@ -94,7 +97,8 @@ enum ManagedFields {
     /// Server-side apply: merges `applied` into `current` (nil when the object does not exist
     /// yet), takes ownership of the applied fields, removes fields this manager applied before
     /// and no longer does (unless someone else owns them), and reports conflicts unless `force`.
-    static func apply(_ applied: JSONValue, to current: JSONValue?, manager: String, force: Bool, subresource: String?, type: ResourceType) throws -> JSONValue {
+    static func apply(_ applied: JSONValue, to current: JSONValue?, manager: String, force: Bool, subresource: String?, type: ResourceType) throws -> JSONValue
+    {
         let isStatus = subresource == "status"
         let appliedFields = FieldSet.of(applied, type: type, status: isStatus)
         var entries = current.map(entries(of:)) ?? []
@@ -125,7 +129,8 @@ enum ManagedFields {
         }
         let now = KubeTime.now().description
         entries.removeAll { $0.isSame(manager: manager, operation: "Apply", subresource: subresource) }
-        entries.insert(Entry(manager: manager, operation: "Apply", apiVersion: type.groupVersion, time: now, subresource: subresource, fields: appliedFields), at: 0)
+        entries.insert(
+            Entry(manager: manager, operation: "Apply", apiVersion: type.groupVersion, time: now, subresource: subresource, fields: appliedFields), at: 0)
         return setting(entries, on: merged)
     }
 
@@ -135,10 +140,12 @@ enum ManagedFields {
         switch (current, applied) {
         case (.object(var members), .object(let appliedMembers)):
             for (name, value) in appliedMembers {
-                let childSchema = schema?.properties?[name] ?? {
-                    if case .schema(let values)? = schema?.additionalProperties { return values }
-                    return nil
-                }()
+                let childSchema =
+                    schema?.properties?[name]
+                    ?? {
+                        if case .schema(let values)? = schema?.additionalProperties { return values }
+                        return nil
+                    }()
                 if let existing = members[name] {
                     members[name] = merge(existing, value, schema: childSchema, fieldName: name)
                 } else {
@@ -179,12 +186,16 @@ enum ManagedFields {
             let byManager = Dictionary(grouping: sorted) { "\($0.manager)\u{0}\($0.apiVersion)" }
             let parts = byManager.keys.sorted().map { key -> String in
                 let items = byManager[key]!
-                return "conflicts with \"\(items[0].manager)\" using \(items[0].apiVersion):\n" + items.map { "- \(FieldSet.display($0.path))" }.joined(separator: "\n")
+                return "conflicts with \"\(items[0].manager)\" using \(items[0].apiVersion):\n"
+                    + items.map { "- \(FieldSet.display($0.path))" }.joined(separator: "\n")
             }
             message = "Apply failed with \(sorted.count) conflicts: " + parts.joined(separator: "\n")
         }
         let causes: [JSONValue] = sorted.map {
-            ["reason": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string(FieldSet.display($0.path))]
+            [
+                "reason": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"),
+                "field": .string(FieldSet.display($0.path)),
+            ]
         }
         return APIError(code: 409, reason: "Conflict", message: message, details: APIError.details(type, name: name, causes: causes))
     }

@@ -10,7 +10,11 @@ enum PatchKind: Equatable {
         case "application/json-patch+json": self = .json
         case "application/strategic-merge-patch+json":
             guard !type.isCustom else {
-                throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message:
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                )
             }
             self = .strategic
         case "application/apply-patch+yaml", "application/apply-patch+json": self = .apply
@@ -75,7 +79,8 @@ enum Patches {
             case "test":
                 let actual = try pointer.value(in: result)
                 guard actual == (try value(operation, index)) else {
-                    throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: testing value \(path) failed")
+                    throw APIError(
+                        code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: testing value \(path) failed")
                 }
             default:
                 throw APIError.badRequest("unknown JSON patch operation \"\(op)\"")
@@ -273,6 +278,8 @@ struct JSONPointer {
     }
 
     private func missing() -> APIError {
-        APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: path /\(tokens.joined(separator: "/")) does not exist")
+        APIError(
+            code: 422, reason: "Invalid",
+            message: "the server rejected our request due to an error in our request: path /\(tokens.joined(separator: "/")) does not exist")
     }
 }

@@ -47,7 +47,8 @@ enum ServiceClusterIPs {
     static func carryOver(_ service: JSONValue, old: JSONValue) -> JSONValue {
         guard service["spec"]?.objectValue != nil else { return service }
         var service = service
-        let hasAddress = !(service.value(at: ["spec", "clusterIP"])?.stringValue ?? "").isEmpty
+        let hasAddress =
+            !(service.value(at: ["spec", "clusterIP"])?.stringValue ?? "").isEmpty
             || !(service.value(at: ["spec", "clusterIPs"])?.arrayValue ?? []).isEmpty
         if needsAddress(service), needsAddress(old), !hasAddress {
             for field in ["clusterIP", "clusterIPs"] {
@@ -64,7 +65,9 @@ enum ServiceClusterIPs {
 
     /// Checks an admitted update against the stored Service: the primary cluster IP may not
     /// change; an address is allocated or released when the Service's type starts or stops needing one.
-    static func admitUpdate(_ service: JSONValue, old: JSONValue, allocator: ClusterIPAllocator, dryRun: Bool, kind: ResourceType) throws -> (JSONValue, Allocation) {
+    static func admitUpdate(
+        _ service: JSONValue, old: JSONValue, allocator: ClusterIPAllocator, dryRun: Bool, kind: ResourceType
+    ) throws -> (JSONValue, Allocation) {
         var allocation = Allocation()
         let name = service["metadata"]?["name"]?.stringValue ?? ""
         let oldAddress = needsAddress(old) ? primaryAddress(old) : nil
@@ -104,14 +107,22 @@ enum ServiceClusterIPs {
     private static func allocate(_ requested: String?, _ service: JSONValue, allocator: ClusterIPAllocator, dryRun: Bool, kind: ResourceType) throws -> String {
         let name = service["metadata"]?["name"]?.stringValue ?? ""
         if let requested, ServiceCIDR.parse(requested) == nil {
-            throw APIError.invalid(kind, name: name, errors: [FieldError(.invalid, FieldPath("spec.clusterIPs").index(0), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", badValue: .string(requested))])
+            throw APIError.invalid(
+                kind, name: name,
+                errors: [
+                    FieldError(
+                        .invalid, FieldPath("spec.clusterIPs").index(0), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                        badValue: .string(requested))
+                ])
         }
         do {
             return try allocator.allocate(requested, dryRun: dryRun)
         } catch .full {
             throw APIError.internalError("failed to allocate a serviceIP: range is full")
         } catch {
-            throw APIError.invalid(kind, name: name, errors: [FieldError(.invalid, "spec.clusterIPs", "failed to allocate IP \(requested ?? ""): \(error)", badValue: [.string(requested ?? "")])])
+            throw APIError.invalid(
+                kind, name: name,
+                errors: [FieldError(.invalid, "spec.clusterIPs", "failed to allocate IP \(requested ?? ""): \(error)", badValue: [.string(requested ?? "")])])
         }
     }
 

@@ -58,7 +58,9 @@ actor ObjectStore {
 
     /// A page of matching objects in key order, the revision the list reflects, and the key to
     /// continue after when more remain.
-    func list(_ type: ResourceType, filter: ObjectFilter, limit: Int?, after startKey: String?)
+    func list(
+        _ type: ResourceType, filter: ObjectFilter, limit: Int?, after startKey: String?
+    )
         -> (items: [StoredObject], revision: Int64, lastKey: String?, remaining: Int)
     {
         let collection = collections[type.key] ?? [:]

@@ -103,7 +103,8 @@ public struct Kubeconfig: Sendable, Equatable {
                 key = try Kubeconfig.read(path, relativeTo: directory, what: "client-key of user \(name)")
             }
             if user["exec"] != nil || user["auth-provider"] != nil {
-                throw ConfigurationError("user \(name) uses an exec or auth-provider plugin, which this client does not run; use a token or a client certificate")
+                throw ConfigurationError(
+                    "user \(name) uses an exec or auth-provider plugin, which this client does not run; use a token or a client certificate")
             }
             users[name] = User(
                 token: user["token"]?.stringValue,

@@ -169,7 +169,9 @@ public struct CELEvaluator: Sendable {
 
     // MARK: Macros
 
-    private func comprehension(_ macro: String, _ target: JSONValue, _ variable: String, _ body: CELExpression, _ variables: [String: JSONValue]) throws -> JSONValue {
+    private func comprehension(
+        _ macro: String, _ target: JSONValue, _ variable: String, _ body: CELExpression, _ variables: [String: JSONValue]
+    ) throws -> JSONValue {
         let elements: [JSONValue]
         if let items = target.arrayValue {
             elements = items
@@ -204,10 +206,11 @@ public struct CELEvaluator: Sendable {
         case "filter":
             return .array(try elements.filter(predicate))
         default:
-            return .array(try elements.map { element in
-                scope[variable] = element
-                return try evaluate(body, scope)
-            })
+            return .array(
+                try elements.map { element in
+                    scope[variable] = element
+                    return try evaluate(body, scope)
+                })
         }
     }
 

@@ -28,7 +28,10 @@ enum CELLexer {
             if character.isNumber {
                 var end = index
                 var isDouble = false
-                while end < characters.count, characters[end].isNumber || (characters[end] == "." && end + 1 < characters.count && characters[end + 1].isNumber) || characters[end] == "e" || characters[end] == "E" {
+                while end < characters.count,
+                    characters[end].isNumber || (characters[end] == "." && end + 1 < characters.count && characters[end + 1].isNumber) || characters[end] == "e"
+                        || characters[end] == "E"
+                {
                     if characters[end] == "." || characters[end] == "e" || characters[end] == "E" { isDouble = true }
                     end += 1
                 }

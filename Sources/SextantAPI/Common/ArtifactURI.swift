@@ -17,7 +17,9 @@ public enum ArtifactURI {
     static func check(_ uri: String, _ path: FieldPath) -> [FieldError] {
         guard !uri.isEmpty else { return [FieldError(.required, path, "")] }
         guard uri.count <= maxLength, NameRules.matches(uri, pattern) else {
-            return [FieldError(.invalid, path, "must be s3://bucket/key, http(s)://host/path, pvc://claim/path or file:///absolute/path", badValue: .string(uri))]
+            return [
+                FieldError(.invalid, path, "must be s3://bucket/key, http(s)://host/path, pvc://claim/path or file:///absolute/path", badValue: .string(uri))
+            ]
         }
         return []
     }

@@ -73,7 +73,8 @@ public struct CronSchedule: Sendable, Hashable {
                 let bounds = base.split(separator: "-", omittingEmptySubsequences: false)
                 guard bounds.count <= 2 else { throw ParseError(description: "\(name) range \"\(base)\" is malformed") }
                 lower = try value(bounds[0], name: name, range: range, names: names, firstNameValue: firstNameValue)
-                upper = bounds.count == 2
+                upper =
+                    bounds.count == 2
                     ? try value(bounds[1], name: name, range: range, names: names, firstNameValue: firstNameValue)
                     : (pieces.count == 2 ? range.upperBound : lower)
                 guard lower <= upper else {

@@ -51,7 +51,10 @@ enum ConditionSchema {
             of: .object(
                 "A metav1.Condition.", required: ["type", "status", "lastTransitionTime", "reason", "message"],
                 properties: [
-                    "type": .string("CamelCase condition type.", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", maxLength: 316),
+                    "type": .string(
+                        "CamelCase condition type.",
+                        pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+                        maxLength: 316),
                     "status": .enumeration(ConditionStatus.self, "True, False or Unknown."),
                     "observedGeneration": .integer("The generation this condition was computed from.", minimum: 0, format: "int64"),
                     "lastTransitionTime": .string("When status last changed.", format: "date-time"),

@@ -100,7 +100,9 @@ public enum MetricNames {
     static func check(_ name: String, _ path: FieldPath) -> [FieldError] {
         guard !name.isEmpty else { return [FieldError(.required, path, "")] }
         guard name.count <= maxLength, NameRules.matches(name, pattern) else {
-            return [FieldError(.invalid, path, "must start with a letter and contain only letters, digits, '_', '.' and '-' (at most 63)", badValue: .string(name))]
+            return [
+                FieldError(.invalid, path, "must start with a letter and contain only letters, digits, '_', '.' and '-' (at most 63)", badValue: .string(name))
+            ]
         }
         return []
     }

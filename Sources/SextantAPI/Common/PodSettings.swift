@@ -70,7 +70,8 @@ public struct ResourceRequirements: Codable, Sendable, Hashable {
         var errors: [FieldError] = []
         for (label, map) in [("limits", limits), ("requests", requests)] {
             for (name, quantity) in (map ?? [:]).sorted(by: { $0.key < $1.key }) where !quantity.isValid {
-                errors.append(FieldError(.invalid, path.child(label).key(name), "must be a quantity such as 500m, 1 or 2Gi", badValue: .string(quantity.description)))
+                errors.append(
+                    FieldError(.invalid, path.child(label).key(name), "must be a quantity such as 500m, 1 or 2Gi", badValue: .string(quantity.description)))
             }
         }
         return errors

@@ -20,8 +20,11 @@ public struct ExperimentSpec: Codable, Sendable, Hashable {
     /// For metric Business: which way is better. Default HigherIsBetter.
     public var direction: MetricDirection?
 
-    public init(variants: [ExperimentVariant], metric: ExperimentMetric, significance: Double? = nil, minSamples: Int32? = nil, duration: String? = nil, promoteWinner: Bool? = nil,
-                businessMetric: String? = nil, direction: MetricDirection? = nil) {
+    public init(
+        variants: [ExperimentVariant], metric: ExperimentMetric, significance: Double? = nil, minSamples: Int32? = nil, duration: String? = nil,
+        promoteWinner: Bool? = nil,
+        businessMetric: String? = nil, direction: MetricDirection? = nil
+    ) {
         self.businessMetric = businessMetric
         self.direction = direction
         self.variants = variants
@@ -75,8 +78,10 @@ public struct ExperimentStatus: Codable, Sendable, Hashable {
     public var concludedAt: KubeTime?
     public var message: String?
 
-    public init(phase: ExperimentPhase, startedAt: KubeTime, variants: [ExperimentVariantResult], test: String, statistic: Double? = nil,
-                pValue: Double? = nil, effectSize: Double? = nil, winner: Int64? = nil, concludedAt: KubeTime? = nil, message: String? = nil) {
+    public init(
+        phase: ExperimentPhase, startedAt: KubeTime, variants: [ExperimentVariantResult], test: String, statistic: Double? = nil,
+        pValue: Double? = nil, effectSize: Double? = nil, winner: Int64? = nil, concludedAt: KubeTime? = nil, message: String? = nil
+    ) {
         self.phase = phase
         self.startedAt = startedAt
         self.variants = variants
@@ -126,8 +131,9 @@ extension ExperimentSpec {
                             "version": .integer("Version number.", minimum: 1, format: "int64"),
                             "weight": .integer("Percentage of traffic.", minimum: 0, maximum: 100),
                         ]),
-                    minItems: 2, maxItems: 10, listType: "atomic")
-                    .validated("self.map(v, v.weight).sum() == 100", message: "variant weights must sum to 100"),
+                    minItems: 2, maxItems: 10, listType: "atomic"
+                )
+                .validated("self.map(v, v.weight).sum() == 100", message: "variant weights must sum to 100"),
                 "metric": .enumeration(ExperimentMetric.self, "Accuracy and SuccessRate use a two-proportion z-test; Latency and Business use Welch's t-test."),
                 "businessMetric": .string("For metric Business: the metric name posted with feedback.", pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,62}$"),
                 "direction": .enumeration(MetricDirection.self, "For metric Business: which way is better.").defaulted(to: "HigherIsBetter"),
@@ -135,8 +141,9 @@ extension ExperimentSpec {
                 "minSamples": .integer("Observations per variant before the verdict.", minimum: 2).defaulted(to: 100),
                 "duration": DurationString.schema("The longest the experiment runs."),
                 "promoteWinner": .boolean("Serve the winner alone once the verdict names one.").defaulted(to: false),
-            ])
-            .validated("self.metric != 'Business' || has(self.businessMetric)", message: "metric Business needs businessMetric")
+            ]
+        )
+        .validated("self.metric != 'Business' || has(self.businessMetric)", message: "metric Business needs businessMetric")
     }
 
     func validate(at path: FieldPath) -> [FieldError] {
@@ -154,9 +161,15 @@ extension ExperimentSpec {
             errors.append(FieldError(.duplicate, path.child("variants"), "each version may appear once"))
         }
         for (index, variant) in variants.enumerated() {
-            if variant.version < 1 { errors.append(FieldError(.invalid, path.child("variants").index(index).child("version"), "must be at least 1", badValue: .integer(variant.version))) }
+            if variant.version < 1 {
+                errors.append(
+                    FieldError(.invalid, path.child("variants").index(index).child("version"), "must be at least 1", badValue: .integer(variant.version)))
+            }
             if !(0...100).contains(variant.weight) {
-                errors.append(FieldError(.invalid, path.child("variants").index(index).child("weight"), "must be a percentage from 0 to 100", badValue: .integer(Int64(variant.weight))))
+                errors.append(
+                    FieldError(
+                        .invalid, path.child("variants").index(index).child("weight"), "must be a percentage from 0 to 100",
+                        badValue: .integer(Int64(variant.weight))))
             }
         }
         if let significance, !(significance > 0 && significance < 0.5) {

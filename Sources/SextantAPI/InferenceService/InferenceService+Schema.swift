@@ -69,13 +69,15 @@ extension RolloutSpec {
                 // Atomic, not a set: one manager owns the whole sequence under server-side apply.
                 "steps": .array(
                     "Canary traffic percentages, strictly increasing, each 0-100.",
-                    of: .integer("A traffic percentage.", minimum: 0, maximum: 100), minItems: 1, maxItems: 20, listType: "atomic")
-                    .defaulted(to: .array(InferenceService.defaultSteps.map { .integer(Int64($0)) }))
-                    .validated("self.all(x, self.filter(y, y <= x).size() == self.indexOf(x) + 1)", message: "steps must be strictly increasing"),
+                    of: .integer("A traffic percentage.", minimum: 0, maximum: 100), minItems: 1, maxItems: 20, listType: "atomic"
+                )
+                .defaulted(to: .array(InferenceService.defaultSteps.map { .integer(Int64($0)) }))
+                .validated("self.all(x, self.filter(y, y <= x).size() == self.indexOf(x) + 1)", message: "steps must be strictly increasing"),
                 "stepInterval": DurationString.schema("How long each step lasts before it is judged.").defaulted(to: "1m"),
                 "analysis": AnalysisSpec.schema,
                 "autoPromote": .boolean("Promote a canary that passes its last step without a person.").defaulted(to: true),
-                "progressDeadline": DurationString.schema("How long a new version may take to become ready before the rollout is rolled back.").defaulted(to: "10m"),
+                "progressDeadline": DurationString.schema("How long a new version may take to become ready before the rollout is rolled back.").defaulted(
+                    to: "10m"),
                 "shadow": .object(
                     "Mirror stable traffic to the new version before it takes live traffic; its answers are discarded.",
                     properties: [
@@ -124,8 +126,10 @@ extension TrafficSpec {
         .object(
             "How traffic is split between versions.",
             properties: [
-                "provider": .enumeration(TrafficProvider.self, "Router splits by exact weight; GatewayAPI writes an HTTPRoute; ReplicaRatio scales replicas to approximate weights.")
-                    .defaulted(to: "Router"),
+                "provider": .enumeration(
+                    TrafficProvider.self, "Router splits by exact weight; GatewayAPI writes an HTTPRoute; ReplicaRatio scales replicas to approximate weights."
+                )
+                .defaulted(to: "Router"),
                 "gatewayAPI": .object(
                     "HTTPRoute settings for provider GatewayAPI.", required: ["parentRefs"],
                     properties: [
@@ -141,7 +145,9 @@ extension TrafficSpec {
                             minItems: 1, maxItems: 32),
                         "hostnames": .array("Host names the route answers.", of: .string("A host name.", maxLength: 253), maxItems: 16),
                     ]),
-                "stickyHeader": .string("Keep each client on one version by this request header, or the cookie of that name (Router only).", pattern: "^[A-Za-z0-9-]+$", maxLength: 256),
+                "stickyHeader": .string(
+                    "Keep each client on one version by this request header, or the cookie of that name (Router only).", pattern: "^[A-Za-z0-9-]+$",
+                    maxLength: 256),
             ],
             rules: [
                 ValidationRule(
@@ -181,7 +187,8 @@ extension ServerSpec {
                 "env": .array("Extra environment variables.", of: EnvVar.schema, listType: "map", mapKeys: ["name"]),
                 "nodeSelector": .map("Node labels the pods must run on.", of: .string("A label value.")),
                 "tolerations": .array("Tolerations of node taints.", of: Toleration.schema),
-                "serviceAccountName": .string("Service account of the pods.", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", maxLength: 253),
+                "serviceAccountName": .string(
+                    "Service account of the pods.", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", maxLength: 253),
                 "port": .integer("HTTP port of the server.", minimum: 1, maximum: 65535).defaulted(to: 8080),
             ])
     }
@@ -233,7 +240,9 @@ extension InferenceServiceStatus {
                         "reason": .string("CamelCase cause."),
                         "message": .string("Details, e.g. which metric failed by how much."),
                         "time": .string("When it ended.", format: "date-time"),
-                        "modelVersionGeneration": .integer("The ModelVersion's generation when the rollout ended; a failed version is retried only after its spec changes.", minimum: 0, format: "int64"),
+                        "modelVersionGeneration": .integer(
+                            "The ModelVersion's generation when the rollout ended; a failed version is retried only after its spec changes.", minimum: 0,
+                            format: "int64"),
                     ]),
                 "experiment": ExperimentStatus.schema,
                 "conditions": ConditionSchema.list,

@@ -43,15 +43,17 @@ extension InferenceService {
         var errors: [FieldError] = []
         let name = metadata.name ?? ""
         if !NameRules.isDNS1035Label(name, maxLength: NameRules.inferenceServiceNameMaxLength) {
-            errors.append(FieldError(
-                .invalid, "metadata.name",
-                "must be a DNS-1035 label (lower-case letters, digits, '-', starting with a letter) of at most \(NameRules.inferenceServiceNameMaxLength) characters",
-                badValue: .string(name)))
+            errors.append(
+                FieldError(
+                    .invalid, "metadata.name",
+                    "must be a DNS-1035 label (lower-case letters, digits, '-', starting with a letter) of at most \(NameRules.inferenceServiceNameMaxLength) characters",
+                    badValue: .string(name)))
         }
         let path = FieldPath("spec")
         errors += NameRules.checkLabelReference(spec.modelName, path.child("modelName"))
         if let stage = spec.trackStage, !InferenceService.trackableStages.contains(stage) {
-            errors.append(FieldError(.notSupported, path.child("trackStage"), "supported values: \"Staging\", \"Production\"", badValue: .string(stage.rawValue)))
+            errors.append(
+                FieldError(.notSupported, path.child("trackStage"), "supported values: \"Staging\", \"Production\"", badValue: .string(stage.rawValue)))
         }
         if spec.trackStage != nil && spec.pinnedVersion != nil {
             errors.append(FieldError(.invalid, path, "set trackStage or pinnedVersion, not both"))
@@ -81,10 +83,12 @@ extension RolloutSpec {
             }
             for (index, weight) in steps.enumerated() {
                 if !(0...100).contains(weight) {
-                    errors.append(FieldError(.invalid, path.child("steps").index(index), "must be a percentage from 0 to 100", badValue: .integer(Int64(weight))))
+                    errors.append(
+                        FieldError(.invalid, path.child("steps").index(index), "must be a percentage from 0 to 100", badValue: .integer(Int64(weight))))
                 }
                 if index > 0, weight <= steps[index - 1] {
-                    errors.append(FieldError(.invalid, path.child("steps").index(index), "steps must be strictly increasing", badValue: .integer(Int64(weight))))
+                    errors.append(
+                        FieldError(.invalid, path.child("steps").index(index), "steps must be strictly increasing", badValue: .integer(Int64(weight))))
                 }
             }
         }
@@ -166,7 +170,8 @@ extension AutoscalingSpec {
             errors.append(FieldError(.invalid, path.child("targetConcurrency"), "must be at least 1", badValue: .integer(Int64(target))))
         }
         if let target = targetCPUUtilizationPercentage, !(1...100).contains(target) {
-            errors.append(FieldError(.invalid, path.child("targetCPUUtilizationPercentage"), "must be a percentage from 1 to 100", badValue: .integer(Int64(target))))
+            errors.append(
+                FieldError(.invalid, path.child("targetCPUUtilizationPercentage"), "must be a percentage from 1 to 100", badValue: .integer(Int64(target))))
         }
         return errors
     }
@@ -180,7 +185,10 @@ extension ServerSpec {
         for (index, variable) in (env ?? []).enumerated() {
             let here = path.child("env").index(index)
             if !NameRules.matches(variable.name, EnvVar.namePattern) {
-                errors.append(FieldError(.invalid, here.child("name"), "must consist of letters, digits, '_', '-' or '.', and not start with a digit", badValue: .string(variable.name)))
+                errors.append(
+                    FieldError(
+                        .invalid, here.child("name"), "must consist of letters, digits, '_', '-' or '.', and not start with a digit",
+                        badValue: .string(variable.name)))
             }
             if variable.value != nil && variable.valueFrom != nil {
                 errors.append(FieldError(.invalid, here, "set value or valueFrom, not both"))

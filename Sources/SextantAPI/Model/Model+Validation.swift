@@ -33,7 +33,8 @@ extension Model {
             errors += production.validate(at: spec.child("promotion").child("production"))
         }
         if let keep = self.spec.retention?.archivedVersionsToKeep, keep < 0 {
-            errors.append(FieldError(.invalid, spec.child("retention").child("archivedVersionsToKeep"), "must not be negative", badValue: .integer(Int64(keep))))
+            errors.append(
+                FieldError(.invalid, spec.child("retention").child("archivedVersionsToKeep"), "must not be negative", badValue: .integer(Int64(keep))))
         }
         return errors
     }
@@ -86,7 +87,8 @@ extension ModelSignature {
                 let here = listPath.index(index)
                 if tensor.name.isEmpty { errors.append(FieldError(.required, here.child("name"), "")) }
                 for (dimensionIndex, dimension) in tensor.shape.enumerated() where dimension < -1 {
-                    errors.append(FieldError(.invalid, here.child("shape").index(dimensionIndex), "must be -1 (variable) or a size >= 0", badValue: .integer(dimension)))
+                    errors.append(
+                        FieldError(.invalid, here.child("shape").index(dimensionIndex), "must be -1 (variable) or a size >= 0", badValue: .integer(dimension)))
                 }
                 if tensor.shape.count > 8 {
                     errors.append(FieldError(.tooMany, here.child("shape"), "must have at most 8 items", badValue: .integer(Int64(tensor.shape.count))))

@@ -11,7 +11,9 @@ extension ModelVersion {
         .init("Requested", type: "string", jsonPath: ".spec.stage", description: "The stage requested in spec."),
         .init("Stage", type: "string", jsonPath: ".status.stage", description: "The stage effectively reached."),
         .init("Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status"),
-        .init("Reason", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].reason", description: "Why the version is or is not in the requested stage."),
+        .init(
+            "Reason", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].reason",
+            description: "Why the version is or is not in the requested stage."),
         .init("Artifact", type: "string", jsonPath: ".spec.artifact.uri", priority: 1),
         .init("Age", type: "date", jsonPath: ".metadata.creationTimestamp"),
     ]
@@ -35,10 +37,11 @@ extension ModelVersionSpec {
                     .immutable("version is immutable"),
                 "artifact": Artifact.schema.immutable("artifact is immutable: register a new version instead"),
                 "metrics": .map(
-                    "Training/evaluation metrics by name, e.g. accuracy: 0.93.", of: .number("A metric value."))
-                    .validated(
-                        "self.all(k, k.matches('\(MetricNames.pattern)') && size(k) <= \(MetricNames.maxLength))",
-                        message: "metric names must start with a letter and contain only letters, digits, '_', '.' and '-'"),
+                    "Training/evaluation metrics by name, e.g. accuracy: 0.93.", of: .number("A metric value.")
+                )
+                .validated(
+                    "self.all(k, k.matches('\(MetricNames.pattern)') && size(k) <= \(MetricNames.maxLength))",
+                    message: "metric names must start with a letter and contain only letters, digits, '_', '.' and '-'"),
                 "lineage": Lineage.schema,
                 "driftBaseline": .object(
                     "Feature statistics of the training data (drift baseline JSON).", required: ["uri"],

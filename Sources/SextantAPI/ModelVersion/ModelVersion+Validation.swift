@@ -34,9 +34,12 @@ extension ModelVersion {
             if let uri = smokeTest.uri { errors += ArtifactURI.check(uri, here.child("uri")) }
             for (index, request) in (smokeTest.requests ?? []).enumerated() {
                 if request.name.isEmpty { errors.append(FieldError(.required, here.child("requests").index(index).child("name"), "")) }
-                if request.inputs.isEmpty { errors.append(FieldError(.required, here.child("requests").index(index).child("inputs"), "at least one input tensor")) }
+                if request.inputs.isEmpty {
+                    errors.append(FieldError(.required, here.child("requests").index(index).child("inputs"), "at least one input tensor"))
+                }
                 if let tolerance = request.tolerance, !(tolerance >= 0) {
-                    errors.append(FieldError(.invalid, here.child("requests").index(index).child("tolerance"), "must not be negative", badValue: .number(tolerance)))
+                    errors.append(
+                        FieldError(.invalid, here.child("requests").index(index).child("tolerance"), "must not be negative", badValue: .number(tolerance)))
                 }
             }
         }

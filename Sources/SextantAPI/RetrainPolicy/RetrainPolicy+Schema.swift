@@ -96,8 +96,9 @@ extension RetrainPolicySpec {
                     properties: [
                         "artifactURITemplate": .string(
                             "An artifact URI with placeholders {model}, {version} (required), {namespace} and {run}.",
-                            minLength: 1, maxLength: ArtifactURI.maxLength)
-                            .validated("self.contains('{version}')", message: "artifactURITemplate must contain {version}")
+                            minLength: 1, maxLength: ArtifactURI.maxLength
+                        )
+                        .validated("self.contains('{version}')", message: "artifactURITemplate must contain {version}")
                     ]),
                 "newVersionStage": newVersionStage.defaulted(to: "Development"),
                 "concurrencyPolicy": .enumeration(RetrainConcurrencyPolicy.self, "Forbid skips a run while one is active; Replace stops it and starts anew.")

@@ -29,7 +29,8 @@ extension RetrainPolicy {
         errors += RetrainPolicy.validateJobSpec(spec.jobTemplate.spec, at: path.child("jobTemplate").child("spec"))
         errors += RetrainPolicy.validateTemplate(spec.output.artifactURITemplate, at: path.child("output").child("artifactURITemplate"))
         if let stage = spec.newVersionStage, !RetrainPolicy.newVersionStages.contains(stage) {
-            errors.append(FieldError(.notSupported, path.child("newVersionStage"), "supported values: \"Development\", \"Staging\"", badValue: .string(stage.rawValue)))
+            errors.append(
+                FieldError(.notSupported, path.child("newVersionStage"), "supported values: \"Development\", \"Staging\"", badValue: .string(stage.rawValue)))
         }
         errors += DurationString.check(spec.cooldown, path.child("cooldown"))
         for (label, limit) in [("successfulJobsHistoryLimit", spec.successfulJobsHistoryLimit), ("failedJobsHistoryLimit", spec.failedJobsHistoryLimit)] {
@@ -68,10 +69,17 @@ extension RetrainPolicy {
         var expanded = template
         for placeholder in RetrainOutput.placeholders { expanded = expanded.replacingOccurrences(of: placeholder, with: "x1") }
         if let unknown = expanded.range(of: "\\{[^}]*\\}", options: .regularExpression) {
-            return [FieldError(.invalid, path, "unknown placeholder \(expanded[unknown]); use {model}, {version}, {namespace} or {run}", badValue: .string(template))]
+            return [
+                FieldError(
+                    .invalid, path, "unknown placeholder \(expanded[unknown]); use {model}, {version}, {namespace} or {run}", badValue: .string(template))
+            ]
         }
         if !ArtifactURI.check(expanded, path).isEmpty {
-            return [FieldError(.invalid, path, "must expand to s3://bucket/key, http(s)://host/path, pvc://claim/path or file:///absolute/path", badValue: .string(template))]
+            return [
+                FieldError(
+                    .invalid, path, "must expand to s3://bucket/key, http(s)://host/path, pvc://claim/path or file:///absolute/path",
+                    badValue: .string(template))
+            ]
         }
         return []
     }
@@ -103,13 +111,15 @@ extension RetrainTriggers {
         if let accuracy {
             let here = path.child("accuracy")
             if !NameRules.isDNS1035Label(accuracy.inferenceService) {
-                errors.append(FieldError(.invalid, here.child("inferenceService"), "must name an InferenceService", badValue: .string(accuracy.inferenceService)))
+                errors.append(
+                    FieldError(.invalid, here.child("inferenceService"), "must name an InferenceService", badValue: .string(accuracy.inferenceService)))
             }
             if accuracy.threshold < 0 || !accuracy.threshold.isFinite {
                 errors.append(FieldError(.invalid, here.child("threshold"), "must be a number >= 0", badValue: .number(accuracy.threshold)))
             }
             if (accuracy.metric ?? .accuracy) == .accuracy, accuracy.threshold > 1 {
-                errors.append(FieldError(.invalid, here.child("threshold"), "an Accuracy threshold is a fraction from 0 to 1", badValue: .number(accuracy.threshold)))
+                errors.append(
+                    FieldError(.invalid, here.child("threshold"), "an Accuracy threshold is a fraction from 0 to 1", badValue: .number(accuracy.threshold)))
             }
             errors += DurationString.check(accuracy.for, here.child("for"))
         }

@@ -14,7 +14,7 @@ struct CastKernel: Kernel {
             throw a.unsupported("to", "cannot cast to \(ElementType.onnxName(Int32(truncatingIfNeeded: code)))")
         }
         self.target = target
-        _ = try a.int("saturate") // only affects float8 targets, which are not supported
+        _ = try a.int("saturate")  // only affects float8 targets, which are not supported
     }
 
     func run(_ inputs: KernelInputs) throws -> [Value] {

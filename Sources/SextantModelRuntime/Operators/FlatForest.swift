@@ -180,9 +180,11 @@ enum FlatForestBuilder {
         _ = try a.tensor("nodes_hitrates_as_tensor")
 
         let n = treeIds.count
-        for (name, count) in [("nodes_nodeids", nodeIds.count), ("nodes_featureids", featureIds.count),
-                              ("nodes_modes", modes.count), ("nodes_truenodeids", trueIds.count),
-                              ("nodes_falsenodeids", falseIds.count), ("nodes_values", values.count)]
+        for (name, count) in [
+            ("nodes_nodeids", nodeIds.count), ("nodes_featureids", featureIds.count),
+            ("nodes_modes", modes.count), ("nodes_truenodeids", trueIds.count),
+            ("nodes_falsenodeids", falseIds.count), ("nodes_values", values.count),
+        ]
         where count != n {
             throw a.invalid(name, "has \(count) entries, nodes_treeids has \(n)")
         }
@@ -196,8 +198,10 @@ enum FlatForestBuilder {
         guard let voteWeights = try a.doublesOrTensor(votePrefix + "_weights") else {
             throw a.invalid(votePrefix + "_weights", "required but missing")
         }
-        for (name, count) in [(votePrefix + "_nodeids", voteNodes.count), (votePrefix + "_ids", voteIds.count),
-                              (votePrefix + "_weights", voteWeights.count)]
+        for (name, count) in [
+            (votePrefix + "_nodeids", voteNodes.count), (votePrefix + "_ids", voteIds.count),
+            (votePrefix + "_weights", voteWeights.count),
+        ]
         where count != voteTrees.count {
             throw a.invalid(name, "has \(count) entries, \(votePrefix)_treeids has \(voteTrees.count)")
         }
@@ -304,7 +308,7 @@ enum FlatForestBuilder {
                 forest.voteCount.append(0)
                 forest.maxFeature = max(forest.maxFeature, Int(featureIds[source]))
                 guard let trueSource = indexOf[Key(tree: tree, node: trueIds[source])],
-                      let falseSource = indexOf[Key(tree: tree, node: falseIds[source])]
+                    let falseSource = indexOf[Key(tree: tree, node: falseIds[source])]
                 else {
                     throw a.invalid("nodes_truenodeids", "node \(nodeIds[source]) of tree \(tree) has a child that does not exist")
                 }

@@ -67,9 +67,15 @@ struct LabelEncoderKernel: Kernel {
             case (.string(let x), .string(let table), .int64(let fallbackIndex)):
                 return [.tensor(Tensor(unchecked: tensor.shape, .int64(x.map { table[$0].map(Int64.init) ?? fallbackIndex[0] })))]
             case (.int64(let x), _, _):
-                return [.tensor(Tensor(unchecked: tensor.shape, .string(x.map {
-                    $0 >= 0 && $0 < Int64(classes.count) ? classes[Int($0)] : fallback
-                })))]
+                return [
+                    .tensor(
+                        Tensor(
+                            unchecked: tensor.shape,
+                            .string(
+                                x.map {
+                                    $0 >= 0 && $0 < Int64(classes.count) ? classes[Int($0)] : fallback
+                                })))
+                ]
             default:
                 throw inputs.fail("input must be string or int64, got \(tensor.elementType)")
             }

@@ -41,7 +41,7 @@ struct LinearClassifierKernel: Kernel {
         intercepts = try a.floats("intercepts") ?? []
         labels = try ClassLabels(a, ints: "classlabels_ints", strings: "classlabels_strings")
         transform = try PostTransform(a)
-        _ = try a.int("multi_class") // informative only; onnxruntime ignores it too
+        _ = try a.int("multi_class")  // informative only; onnxruntime ignores it too
         targets = intercepts.isEmpty ? labels.count : intercepts.count
         guard targets > 0, coefficients.count % targets == 0 else {
             throw a.invalid("coefficients", "\(coefficients.count) values do not split into \(targets) classes")
@@ -68,8 +68,9 @@ struct LinearClassifierKernel: Kernel {
         guard columns == featureCount else {
             throw inputs.fail("input has \(columns) features, the coefficients expect \(featureCount)")
         }
-        let scores = linearScores(x, rows: rows, columns: columns, coefficients: coefficients,
-                                  intercepts: intercepts, targets: targets)
+        let scores = linearScores(
+            x, rows: rows, columns: columns, coefficients: coefficients,
+            intercepts: intercepts, targets: targets)
         var labelIndex = [Int](repeating: 0, count: rows)
         let outputColumns: Int
         var output: [Float]
@@ -141,8 +142,9 @@ struct LinearRegressorKernel: Kernel {
         guard columns == featureCount else {
             throw inputs.fail("input has \(columns) features, the coefficients expect \(featureCount)")
         }
-        var scores = linearScores(x, rows: rows, columns: columns, coefficients: coefficients,
-                                  intercepts: intercepts, targets: targets)
+        var scores = linearScores(
+            x, rows: rows, columns: columns, coefficients: coefficients,
+            intercepts: intercepts, targets: targets)
         scores.withUnsafeMutableBufferPointer { scores in
             if targets == 1 {
                 if transform == .probit {

@@ -57,23 +57,31 @@ struct MatMulKernel: Kernel {
             // Fold A's batch dimensions into rows.
             let rows = aBatch.reduce(1, *) * m
             out = [T](repeating: 0, count: rows * n)
-            x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
-                matrixMultiply(a, b, m: rows, k: k, n: n, into: c)
-            } } }
+            x.withUnsafeBufferPointer { a in
+                y.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { c in
+                        matrixMultiply(a, b, m: rows, k: k, n: n, into: c)
+                    }
+                }
+            }
             outShape = aBatch + [m, n]
         } else if aBatch == bBatch || aBatch.isEmpty {
             let batches = bBatch.reduce(1, *)
             out = [T](repeating: 0, count: batches * m * n)
-            x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
-                for batch in 0..<batches {
-                    let aStart = aBatch.isEmpty ? 0 : batch * m * k
-                    matrixMultiply(
-                        UnsafeBufferPointer(rebasing: a[aStart..<(aStart + m * k)]),
-                        UnsafeBufferPointer(rebasing: b[(batch * k * n)..<((batch + 1) * k * n)]),
-                        m: m, k: k, n: n,
-                        into: UnsafeMutableBufferPointer(rebasing: c[(batch * m * n)..<((batch + 1) * m * n)]))
+            x.withUnsafeBufferPointer { a in
+                y.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { c in
+                        for batch in 0..<batches {
+                            let aStart = aBatch.isEmpty ? 0 : batch * m * k
+                            matrixMultiply(
+                                UnsafeBufferPointer(rebasing: a[aStart..<(aStart + m * k)]),
+                                UnsafeBufferPointer(rebasing: b[(batch * k * n)..<((batch + 1) * k * n)]),
+                                m: m, k: k, n: n,
+                                into: UnsafeMutableBufferPointer(rebasing: c[(batch * m * n)..<((batch + 1) * m * n)]))
+                        }
+                    }
                 }
-            } } }
+            }
             outShape = bBatch + [m, n]
         } else {
             throw inputs.fail("batch dimensions \(aBatch) and \(bBatch) are not supported together")
@@ -99,7 +107,7 @@ struct GemmKernel: Kernel {
         beta = try a.float("beta", default: 1)
         transA = try a.int("transA", default: 0) != 0
         transB = try a.int("transB", default: 0) != 0
-        _ = try a.int("broadcast") // opset < 7; C is always broadcast to [M, N]
+        _ = try a.int("broadcast")  // opset < 7; C is always broadcast to [M, N]
     }
 
     func run(_ inputs: KernelInputs) throws -> [Value] {
@@ -131,9 +139,13 @@ struct GemmKernel: Kernel {
         _ x: [T], _ y: [T], _ z: [T]?, _ zShape: [Int], _ m: Int, _ k: Int, _ n: Int, _ alpha: T, _ beta: T
     ) -> [T] {
         var out = [T](repeating: 0, count: m * n)
-        x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
-            matrixMultiply(a, b, m: m, k: k, n: n, transA: transA, transB: transB, into: c)
-        } } }
+        x.withUnsafeBufferPointer { a in
+            y.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { c in
+                    matrixMultiply(a, b, m: m, k: k, n: n, transA: transA, transB: transB, into: c)
+                }
+            }
+        }
         if alpha != 1 { out = out.map { $0 * alpha } }
         if let z, beta != 0 {
             let scaled = beta == 1 ? z : z.map { $0 * beta }

@@ -147,7 +147,7 @@ struct ConcatKernel: Kernel {
         }
         for part in parts {
             guard part.rank == first.rank,
-                  part.shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.shape[$0.offset] })
+                part.shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.shape[$0.offset] })
             else {
                 throw inputs.fail("shapes \(parts.map(\.shape)) do not match outside axis \(axis)")
             }
@@ -212,12 +212,13 @@ struct SqueezeKernel: Kernel {
         let x = try inputs.tensor(0)
         let remove: Set<Int>
         if let list = try axes.axes(inputs) {
-            remove = Set(try list.map { axis in
-                guard let a = normalizedAxis(axis, rank: x.rank), x.shape[a] == 1 else {
-                    throw inputs.fail("cannot squeeze axis \(axis) of shape \(x.shape)")
-                }
-                return a
-            })
+            remove = Set(
+                try list.map { axis in
+                    guard let a = normalizedAxis(axis, rank: x.rank), x.shape[a] == 1 else {
+                        throw inputs.fail("cannot squeeze axis \(axis) of shape \(x.shape)")
+                    }
+                    return a
+                })
         } else {
             remove = Set(x.shape.indices.filter { x.shape[$0] == 1 })
         }
@@ -240,12 +241,13 @@ struct UnsqueezeKernel: Kernel {
         let x = try inputs.tensor(0)
         guard let list = try axes.axes(inputs) else { throw inputs.fail("axes are required") }
         let rank = x.rank + list.count
-        let positions = Set(try list.map { axis in
-            guard let a = normalizedAxis(axis, rank: rank) else {
-                throw inputs.fail("axis \(axis) is out of range for output rank \(rank)")
-            }
-            return a
-        })
+        let positions = Set(
+            try list.map { axis in
+                guard let a = normalizedAxis(axis, rank: rank) else {
+                    throw inputs.fail("axis \(axis) is out of range for output rank \(rank)")
+                }
+                return a
+            })
         guard positions.count == list.count else { throw inputs.fail("axes \(list) repeat an axis") }
         var shape: [Int] = []
         var source = x.shape.makeIterator()

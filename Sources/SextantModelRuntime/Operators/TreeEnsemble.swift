@@ -43,32 +43,32 @@ struct TreeEnsembleForests: Sendable {
         var has = [Bool](repeating: false, count: rows * targets)
         x.withUnsafeBufferPointer { x in
             forest.voteStart.withUnsafeBufferPointer { voteStart in
-            forest.voteCount.withUnsafeBufferPointer { voteCount in
-            forest.voteTarget.withUnsafeBufferPointer { voteTarget in
-                forest.voteWeight.withUnsafeBufferPointer { voteWeight in
-                    scores.withUnsafeMutableBufferPointer { scores in
-                        has.withUnsafeMutableBufferPointer { has in
-                            forest.forEachLeaf(x: x, rows: rows, columns: columns) { row, leaf in
-                                let start = Int(voteStart[leaf])
-                                for vote in start..<(start + Int(voteCount[leaf])) {
-                                    let slot = row * targets + Int(voteTarget[vote])
-                                    let weight = voteWeight[vote]
-                                    switch aggregate {
-                                    case .sum, .average:
-                                        scores[slot] += weight
-                                    case .min:
-                                        if !has[slot] || weight < scores[slot] { scores[slot] = weight }
-                                    case .max:
-                                        if !has[slot] || weight > scores[slot] { scores[slot] = weight }
+                forest.voteCount.withUnsafeBufferPointer { voteCount in
+                    forest.voteTarget.withUnsafeBufferPointer { voteTarget in
+                        forest.voteWeight.withUnsafeBufferPointer { voteWeight in
+                            scores.withUnsafeMutableBufferPointer { scores in
+                                has.withUnsafeMutableBufferPointer { has in
+                                    forest.forEachLeaf(x: x, rows: rows, columns: columns) { row, leaf in
+                                        let start = Int(voteStart[leaf])
+                                        for vote in start..<(start + Int(voteCount[leaf])) {
+                                            let slot = row * targets + Int(voteTarget[vote])
+                                            let weight = voteWeight[vote]
+                                            switch aggregate {
+                                            case .sum, .average:
+                                                scores[slot] += weight
+                                            case .min:
+                                                if !has[slot] || weight < scores[slot] { scores[slot] = weight }
+                                            case .max:
+                                                if !has[slot] || weight > scores[slot] { scores[slot] = weight }
+                                            }
+                                            has[slot] = true
+                                        }
                                     }
-                                    has[slot] = true
                                 }
                             }
                         }
                     }
                 }
-            }
-            }
             }
         }
         return (scores, has)

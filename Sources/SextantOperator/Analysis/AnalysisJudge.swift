@@ -24,12 +24,20 @@ public struct CanaryMeasurements: Sendable, Equatable {
 /// version — once the canary has served enough requests. Pure; the numbers come from
 /// `CanaryMetricsCollector`.
 public enum AnalysisJudge {
-    public static func judge(_ analysis: AnalysisSpec, _ measured: CanaryMeasurements, window: String, now: KubeTime) -> (verdict: StepVerdict, results: [AnalysisResult]) {
+    public static func judge(
+        _ analysis: AnalysisSpec, _ measured: CanaryMeasurements, window: String, now: KubeTime
+    ) -> (verdict: StepVerdict, results: [AnalysisResult]) {
         let minimum = Int(analysis.minRequestCount ?? 50)
         let served = measured.canaryRequests ?? 0
         if served < minimum {
             let message = "the canary served \(served) requests in the last \(window); \(minimum) are needed before a verdict"
-            return (.hold(message), [AnalysisResult(metric: "request-count", value: Double(served), threshold: ">= \(minimum)", passed: false, window: window, time: now, message: message)])
+            return (
+                .hold(message),
+                [
+                    AnalysisResult(
+                        metric: "request-count", value: Double(served), threshold: ">= \(minimum)", passed: false, window: window, time: now, message: message)
+                ]
+            )
         }
         var results: [AnalysisResult] = []
         var failures: [String] = []
@@ -41,8 +49,10 @@ public enum AnalysisJudge {
             let threshold = describe(metric)
             if relative, stable == nil, measured.stableRequests == 0, metric.type != .prometheus, let canary {
                 // The canary has all the traffic: there is no stable behaviour in this window to compare with.
-                results.append(AnalysisResult(metric: metric.name, value: nil, threshold: threshold, passed: true, window: window, time: now,
-                                              message: "the stable version served no requests in the window (canary \(format(canary))); relative bound not applicable"))
+                results.append(
+                    AnalysisResult(
+                        metric: metric.name, value: nil, threshold: threshold, passed: true, window: window, time: now,
+                        message: "the stable version served no requests in the window (canary \(format(canary))); relative bound not applicable"))
                 continue
             }
             guard let canary, !relative || stable != nil else {
@@ -56,8 +66,12 @@ public enum AnalysisJudge {
             if let min = metric.min, value < min { problems.append("\(format(value)) is below \(format(min)) by \(format(min - value))") }
             if let max = metric.max, value > max { problems.append("\(format(value)) is above \(format(max)) by \(format(value - max))") }
             let subject = relative ? "canary − stable = \(format(value)) (canary \(format(canary)), stable \(format(stable!)))" : "\(format(value))"
-            let message = problems.isEmpty ? "\(subject) within \(threshold)" : "\(metric.name): " + problems.joined(separator: "; ") + (relative ? " (canary \(format(canary)), stable \(format(stable!)))" : "")
-            results.append(AnalysisResult(metric: metric.name, value: value, threshold: threshold, passed: problems.isEmpty, window: window, time: now, message: message))
+            let message =
+                problems.isEmpty
+                ? "\(subject) within \(threshold)"
+                : "\(metric.name): " + problems.joined(separator: "; ") + (relative ? " (canary \(format(canary)), stable \(format(stable!)))" : "")
+            results.append(
+                AnalysisResult(metric: metric.name, value: value, threshold: threshold, passed: problems.isEmpty, window: window, time: now, message: message))
             if !problems.isEmpty { failures.append(message) }
         }
         if !failures.isEmpty { return (.fail(reason: "AnalysisFailed", message: failures.joined(separator: "; ")), results) }

@@ -28,7 +28,10 @@ public struct CanaryMetricsCollector: Sendable {
         public var versionURLs: [Int64: String]
         public var windowSeconds: Double
 
-        public init(service: InferenceService, canaryVersion: Int64, stableVersion: Int64, stableServiceURL: String?, versionURLs: [Int64: String], windowSeconds: Double) {
+        public init(
+            service: InferenceService, canaryVersion: Int64, stableVersion: Int64, stableServiceURL: String?, versionURLs: [Int64: String],
+            windowSeconds: Double
+        ) {
             self.service = service
             self.canaryVersion = canaryVersion
             self.stableVersion = stableVersion
@@ -46,7 +49,8 @@ public struct CanaryMetricsCollector: Sendable {
 
         // Service health per version.
         if provider == .router, let url = target.stableServiceURL,
-           let stats = await get("\(url)/stats?window=\(Int(target.windowSeconds.rounded(.up)))") {
+            let stats = await get("\(url)/stats?window=\(Int(target.windowSeconds.rounded(.up)))")
+        {
             for variant in stats["variants"]?.arrayValue ?? [] {
                 guard let name = variant["name"]?.stringValue, let version = Int64(name.dropFirst()) else { continue }
                 let health = Self.health(requests: variant["requests"]?.integerValue, errors: variant["errors"]?.integerValue, latency: variant["latency"])
@@ -68,7 +72,11 @@ public struct CanaryMetricsCollector: Sendable {
             var values: [AnalysisMetricType: Double] = [:]
             if provider != .router {
                 values.merge(Self.health(requests: stats["requests"]?.integerValue, errors: stats["errors"]?.integerValue, latency: stats["latency"])) { $1 }
-                if version == target.canaryVersion { measured.canaryRequests = Int(stats["requests"]?.integerValue ?? 0) } else { measured.stableRequests = Int(stats["requests"]?.integerValue ?? 0) }
+                if version == target.canaryVersion {
+                    measured.canaryRequests = Int(stats["requests"]?.integerValue ?? 0)
+                } else {
+                    measured.stableRequests = Int(stats["requests"]?.integerValue ?? 0)
+                }
             }
             if let drift = stats["drift"]?["maxPSI"]?.doubleValue { values[.inputDrift] = drift }
             if let accuracy = stats["accuracy"]?["value"]?.doubleValue {
@@ -80,7 +88,8 @@ public struct CanaryMetricsCollector: Sendable {
             if version == target.canaryVersion { measured.canary.merge(values) { $1 } } else { measured.stable.merge(values) { $1 } }
         }
         if let canary = classCounts[target.canaryVersion], let stable = classCounts[target.stableVersion],
-           let psi = AnalysisJudge.populationStabilityIndex(canary, stable) {
+            let psi = AnalysisJudge.populationStabilityIndex(canary, stable)
+        {
             measured.canary[.predictionShift] = psi
             measured.stable[.predictionShift] = 0
         }
@@ -129,7 +138,8 @@ public struct CanaryMetricsCollector: Sendable {
         guard answer["status"]?.stringValue == "success" else {
             return .failure(Problem(description: "Prometheus: \(answer["error"]?.stringValue ?? "query failed"): \(query)"))
         }
-        guard let first = answer["data"]?["result"]?.arrayValue?.first, let text = first["value"]?.arrayValue?.last?.stringValue, let value = Double(text) else {
+        guard let first = answer["data"]?["result"]?.arrayValue?.first, let text = first["value"]?.arrayValue?.last?.stringValue, let value = Double(text)
+        else {
             return .failure(Problem(description: "Prometheus returned no sample for \(query)"))
         }
         guard value.isFinite else { return .failure(Problem(description: "Prometheus returned \(text) for \(query)")) }

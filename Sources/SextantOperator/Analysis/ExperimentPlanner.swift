@@ -36,7 +36,9 @@ public enum ExperimentPlanner {
         return experiment.variants.map { ($0.version, $0.weight) }
     }
 
-    public static func plan(service: InferenceService, experiment: ExperimentSpec, health: [Int64: VariantHealth], measured: ExperimentObservation, now: KubeTime) -> RolloutPlan {
+    public static func plan(
+        service: InferenceService, experiment: ExperimentSpec, health: [Int64: VariantHealth], measured: ExperimentObservation, now: KubeTime
+    ) -> RolloutPlan {
         var status = service.status ?? InferenceServiceStatus()
         let generation = service.metadata.generation ?? 0
         var events: [RolloutEvent] = []
@@ -45,19 +47,24 @@ public enum ExperimentPlanner {
         var current = status.experiment
         if current == nil || status.observedGeneration != generation && current?.phase != .running || current?.test != testName {
             current = ExperimentStatus(phase: .running, startedAt: now, variants: [], test: testName)
-            events.append(RolloutEvent(warning: false, reason: "ExperimentStarted",
-                                       message: "comparing " + experiment.variants.map { "v\($0.version) (\($0.weight)%)" }.joined(separator: " vs ") + " on \(experiment.metric == .business ? experiment.businessMetric ?? "Business" : experiment.metric.rawValue)"))
+            events.append(
+                RolloutEvent(
+                    warning: false, reason: "ExperimentStarted",
+                    message: "comparing " + experiment.variants.map { "v\($0.version) (\($0.weight)%)" }.joined(separator: " vs ")
+                        + " on \(experiment.metric == .business ? experiment.businessMetric ?? "Business" : experiment.metric.rawValue)"))
         }
         var result = current!
-        let higherIsBetter = switch experiment.metric {
-        case .latency: false
-        case .business: experiment.direction != .lowerIsBetter
-        case .accuracy, .successRate: true
-        }
+        let higherIsBetter =
+            switch experiment.metric {
+            case .latency: false
+            case .business: experiment.direction != .lowerIsBetter
+            case .accuracy, .successRate: true
+            }
         result.variants = experiment.variants.map { variant in
             if let proportion = measured.proportions[variant.version] {
-                return ExperimentVariantResult(version: variant.version, weight: variant.weight, samples: Int64(proportion.trials),
-                                               value: proportion.trials > 0 ? Double(proportion.successes) / Double(proportion.trials) : nil)
+                return ExperimentVariantResult(
+                    version: variant.version, weight: variant.weight, samples: Int64(proportion.trials),
+                    value: proportion.trials > 0 ? Double(proportion.successes) / Double(proportion.trials) : nil)
             }
             if let moments = measured.moments[variant.version] {
                 return ExperimentVariantResult(version: variant.version, weight: variant.weight, samples: Int64(moments.count), value: moments.mean)
@@ -72,7 +79,9 @@ public enum ExperimentPlanner {
             let expired = limit.map { now.date.timeIntervalSince(result.startedAt.date) >= $0 } ?? false
             if enough || expired {
                 conclude(&result, experiment: experiment, measured: measured, higherIsBetter: higherIsBetter, now: now)
-                events.append(RolloutEvent(warning: false, reason: result.phase == .concluded ? "ExperimentConcluded" : "ExperimentInconclusive", message: result.message ?? ""))
+                events.append(
+                    RolloutEvent(
+                        warning: false, reason: result.phase == .concluded ? "ExperimentConcluded" : "ExperimentInconclusive", message: result.message ?? ""))
                 requeue = nil
             } else {
                 let waiting = result.variants.filter { $0.samples < minimum }.map { "v\($0.version) has \($0.samples)" }.joined(separator: ", ")
@@ -86,17 +95,23 @@ public enum ExperimentPlanner {
         // What serves, for status readers: the control as stable, others are in `experiment`.
         let served = serving(experiment, status: result)
         let first = served[0]
-        status.stable = VariantStatus(version: first.version, weight: first.weight, replicas: health[first.version]?.desiredReplicas, readyReplicas: health[first.version]?.readyReplicas)
+        status.stable = VariantStatus(
+            version: first.version, weight: first.weight, replicas: health[first.version]?.desiredReplicas, readyReplicas: health[first.version]?.readyReplicas)
         status.canary = nil
         status.rollout = nil
         var conditions = status.conditions ?? []
         let ready = served.allSatisfy { (health[$0.version]?.readyReplicas ?? 0) > 0 }
-        conditions.set(Condition(type: InferenceServiceConditions.ready, status: ready ? .true : .false, reason: ready ? "Serving" : "Deploying",
-                                 message: ready ? "serving " + served.map { "v\($0.version) at \($0.weight)%" }.joined(separator: ", ") : "waiting for every variant to have ready pods",
-                                 observedGeneration: generation, lastTransitionTime: now))
-        conditions.set(Condition(type: InferenceServiceConditions.progressing, status: result.phase == .running ? .true : .false,
-                                 reason: result.phase == .running ? "ExperimentRunning" : "Experiment\(result.phase.rawValue)", message: result.message ?? "",
-                                 observedGeneration: generation, lastTransitionTime: now))
+        conditions.set(
+            Condition(
+                type: InferenceServiceConditions.ready, status: ready ? .true : .false, reason: ready ? "Serving" : "Deploying",
+                message: ready
+                    ? "serving " + served.map { "v\($0.version) at \($0.weight)%" }.joined(separator: ", ") : "waiting for every variant to have ready pods",
+                observedGeneration: generation, lastTransitionTime: now))
+        conditions.set(
+            Condition(
+                type: InferenceServiceConditions.progressing, status: result.phase == .running ? .true : .false,
+                reason: result.phase == .running ? "ExperimentRunning" : "Experiment\(result.phase.rawValue)", message: result.message ?? "",
+                observedGeneration: generation, lastTransitionTime: now))
         status.conditions = conditions
         status.phase = ready ? .serving : .pending
         status.observedGeneration = generation
@@ -112,11 +127,16 @@ public enum ExperimentPlanner {
             let tested: TestResult?
             if experiment.metric == .latency || experiment.metric == .business {
                 if let a = measured.moments[control], let b = measured.moments[version] {
-                    tested = StatisticalTests.welchTTest(meanA: a.mean, varianceA: a.variance, countA: a.count, meanB: b.mean, varianceB: b.variance, countB: b.count)
-                } else { tested = nil }
+                    tested = StatisticalTests.welchTTest(
+                        meanA: a.mean, varianceA: a.variance, countA: a.count, meanB: b.mean, varianceB: b.variance, countB: b.count)
+                } else {
+                    tested = nil
+                }
             } else if let a = measured.proportions[control], let b = measured.proportions[version] {
                 tested = StatisticalTests.twoProportionZTest(successesA: a.successes, trialsA: a.trials, successesB: b.successes, trialsB: b.trials)
-            } else { tested = nil }
+            } else {
+                tested = nil
+            }
             if let tested { comparisons.append((version, tested)) }
         }
         result.concludedAt = now
@@ -142,8 +162,14 @@ public enum ExperimentPlanner {
         result.effectSize = deciding?.result.effectSize
         let unit = experiment.metric == .latency ? " ms" : ""
         let metricName = experiment.metric == .business ? (experiment.businessMetric ?? "Business") : experiment.metric.rawValue
-        let values = result.variants.map { "v\($0.version) \($0.value.map { String(format: "%.4g", $0) } ?? "-")\(unit) (n=\($0.samples))" }.joined(separator: ", ")
-        let numbers = deciding.map { String(format: "%@ = %.3f, p = %.3g, effect size %.3f", result.test == "WelchTTest" ? "t" : "z", $0.result.statistic, $0.result.pValue, $0.result.effectSize) } ?? "no comparison possible"
+        let values = result.variants.map { "v\($0.version) \($0.value.map { String(format: "%.4g", $0) } ?? "-")\(unit) (n=\($0.samples))" }.joined(
+            separator: ", ")
+        let numbers =
+            deciding.map {
+                String(
+                    format: "%@ = %.3f, p = %.3g, effect size %.3f", result.test == "WelchTTest" ? "t" : "z", $0.result.statistic, $0.result.pValue,
+                    $0.result.effectSize)
+            } ?? "no comparison possible"
         switch result.phase {
         case .concluded:
             result.message = "version \(result.winner!) wins on \(metricName): \(values); \(numbers) (alpha \(String(format: "%.3g", alpha)))"

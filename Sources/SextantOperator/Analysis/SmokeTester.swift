@@ -67,7 +67,8 @@ public struct SmokeTester: Sendable {
         for output in outputs {
             let name = output["name"]?.stringValue ?? "?"
             guard let shape = output["shape"]?.arrayValue?.compactMap(\.integerValue), let data = output["data"]?.arrayValue,
-                  output["datatype"]?.stringValue != nil else {
+                output["datatype"]?.stringValue != nil
+            else {
                 return "output \(name) lacks datatype, shape or data"
             }
             let count = shape.reduce(1, *)
@@ -84,7 +85,8 @@ public struct SmokeTester: Sendable {
                     let allowed = tolerance * max(1, abs(b))
                     if abs(a - b) > allowed {
                         let exact = a == a.rounded() && b == b.rounded()
-                        return "output \(name)[\(index)] is \(AnalysisJudge.format(a)), expected \(AnalysisJudge.format(b))" + (exact ? "" : " (tolerance \(tolerance))")
+                        return "output \(name)[\(index)] is \(AnalysisJudge.format(a)), expected \(AnalysisJudge.format(b))"
+                            + (exact ? "" : " (tolerance \(tolerance))")
                     }
                 } else if got != want {
                     return "output \(name)[\(index)] is \(got.jsonString()), expected \(want.jsonString())"

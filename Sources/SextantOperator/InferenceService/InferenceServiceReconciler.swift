@@ -70,17 +70,23 @@ public struct InferenceServiceReconciler: Sendable {
         let byNumber = Dictionary(versions.map { ($0.spec.version, $0) }, uniquingKeysWith: { a, _ in a })
         var requeue = plan.requeueAfter
         do {
-            requeue = min(requeue, try await writeChildren(
-                objects, status: plan.status, serving: serving, replicas: replicas, versions: byNumber, deployments: deployments, now: now))
-            plan.status.conditions?.set(Condition(type: InferenceServiceConditions.trafficReady, status: .true, reason: "Applied",
-                                                  message: "traffic split by \(service.spec.traffic?.provider?.rawValue ?? "Router")",
-                                                  observedGeneration: service.metadata.generation, lastTransitionTime: now))
+            requeue = min(
+                requeue,
+                try await writeChildren(
+                    objects, status: plan.status, serving: serving, replicas: replicas, versions: byNumber, deployments: deployments, now: now))
+            plan.status.conditions?.set(
+                Condition(
+                    type: InferenceServiceConditions.trafficReady, status: .true, reason: "Applied",
+                    message: "traffic split by \(service.spec.traffic?.provider?.rawValue ?? "Router")",
+                    observedGeneration: service.metadata.generation, lastTransitionTime: now))
         } catch let failure as TrafficFailure {
             // Nothing we watch announces the missing kind being installed: look again later.
             requeue = min(requeue, .seconds(30))
             var conditions = plan.status.conditions ?? []
-            conditions.set(Condition(type: InferenceServiceConditions.trafficReady, status: .false, reason: failure.reason, message: failure.message,
-                                     observedGeneration: service.metadata.generation, lastTransitionTime: now))
+            conditions.set(
+                Condition(
+                    type: InferenceServiceConditions.trafficReady, status: .false, reason: failure.reason, message: failure.message,
+                    observedGeneration: service.metadata.generation, lastTransitionTime: now))
             plan.status.conditions = conditions
         }
         metrics.recordTraffic(namespace: namespace ?? "", service: name, serving: serving)
@@ -108,7 +114,8 @@ public struct InferenceServiceReconciler: Sendable {
             ServiceAddress.baseURL(of: caches.services.store.get(ObjectKey(namespace: namespace, name: serviceName)))
         }
         if RolloutObservation.awaitsSmokeTest(service, health: observed.health),
-           let version = versions.first(where: { $0.spec.version == canary.version }), version.spec.smokeTest != nil {
+            let version = versions.first(where: { $0.spec.version == canary.version }), version.spec.smokeTest != nil
+        {
             if let base = url(ServingNames.version(name, canary.version)) {
                 observed.smokeTest = await smokeTester.run(version, model: service.spec.modelName, baseURL: base)
             } else {
@@ -116,13 +123,16 @@ public struct InferenceServiceReconciler: Sendable {
             }
         }
         guard RolloutObservation.stepIsDue(service, now: observed.now), let analysis = service.spec.rollout?.analysis,
-              !(analysis.metrics ?? []).isEmpty else { return }
+            !(analysis.metrics ?? []).isEmpty
+        else { return }
         let window = DurationString.seconds(service.spec.rollout?.stepInterval ?? "1m") ?? 60
-        let measured = await collector.measure(CanaryMetricsCollector.Target(
-            service: service, canaryVersion: canary.version, stableVersion: stable.version,
-            stableServiceURL: url(ServingNames.stable(name)),
-            versionURLs: [canary.version: url(ServingNames.version(name, canary.version)), stable.version: url(ServingNames.version(name, stable.version))].compactMapValues { $0 },
-            windowSeconds: window))
+        let measured = await collector.measure(
+            CanaryMetricsCollector.Target(
+                service: service, canaryVersion: canary.version, stableVersion: stable.version,
+                stableServiceURL: url(ServingNames.stable(name)),
+                versionURLs: [canary.version: url(ServingNames.version(name, canary.version)), stable.version: url(ServingNames.version(name, stable.version))]
+                    .compactMapValues { $0 },
+                windowSeconds: window))
         let judged = AnalysisJudge.judge(analysis, measured, window: service.spec.rollout?.stepInterval ?? "1m", now: observed.now)
         observed.verdict = judged.verdict
         observed.analysisResults = judged.results
@@ -141,8 +151,9 @@ public struct InferenceServiceReconciler: Sendable {
         case .accuracy:
             for variant in experiment.variants {
                 guard let base = url(ServingNames.version(name, variant.version)),
-                      let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
-                      let count = stats["accuracy"]?["count"]?.integerValue else { continue }
+                    let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
+                    let count = stats["accuracy"]?["count"]?.integerValue
+                else { continue }
                 let value = stats["accuracy"]?["value"]?.doubleValue ?? 0
                 observed.proportions[variant.version] = (Int((value * Double(count)).rounded()), Int(count))
             }
@@ -150,8 +161,9 @@ public struct InferenceServiceReconciler: Sendable {
             let metric = experiment.businessMetric ?? ""
             for variant in experiment.variants {
                 guard let base = url(ServingNames.version(name, variant.version)),
-                      let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
-                      let moments = stats["business"]?[metric], let count = moments["count"]?.integerValue, let mean = moments["mean"]?.doubleValue else { continue }
+                    let stats = await collector.get("\(base)/v2/models/\(service.spec.modelName)/stats"),
+                    let moments = stats["business"]?[metric], let count = moments["count"]?.integerValue, let mean = moments["mean"]?.doubleValue
+                else { continue }
                 observed.moments[variant.version] = (mean, moments["variance"]?.doubleValue ?? 0, Int(count))
             }
         case .successRate, .latency:
@@ -202,7 +214,8 @@ public struct InferenceServiceReconciler: Sendable {
         // A rolled-back version stays, scaled to zero, for inspection until the next rollout.
         var kept = Set(replicas.keys)
         if let last = status.lastRollout, last.result != .promoted, status.canary == nil, !kept.contains(last.version),
-           let deployment = cached(deployments, ServingNames.version(name, last.version)) {
+            let deployment = cached(deployments, ServingNames.version(name, last.version))
+        {
             kept.insert(last.version)
             if deployment.spec?["replicas"]?.integerValue != 0 {
                 // The whole object again: an apply that left out fields this manager owns would remove them.
@@ -218,11 +231,17 @@ public struct InferenceServiceReconciler: Sendable {
         let weighted = serving.filter { $0.weight > 0 }
         var routedVersions = Set(weighted.map(\.version))
         if let stable = status.stable ?? serving.first.map({ VariantStatus(version: $0.version, weight: $0.weight) }) {
-            try await writer.apply(objects.stableService(stableVersion: stable.version), as: Service.self, cached: cached(cachedServices, ServingNames.stable(name)))
+            try await writer.apply(
+                objects.stableService(stableVersion: stable.version), as: Service.self, cached: cached(cachedServices, ServingNames.stable(name)))
             switch objects.provider {
             case .router:
                 let variants = weighted.map { variant in
-                    (variant.version, variant.weight, address(of: cached(cachedServices, ServingNames.version(name, variant.version)), name: ServingNames.version(name, variant.version), objects: objects))
+                    (
+                        variant.version, variant.weight,
+                        address(
+                            of: cached(cachedServices, ServingNames.version(name, variant.version)), name: ServingNames.version(name, variant.version),
+                            objects: objects)
+                    )
                 }
                 let configMapName = ServingNames.router(name)
                 let cachedConfigMap = caches.configMaps.store.get(ObjectKey(namespace: namespace, name: configMapName))
@@ -245,7 +264,11 @@ public struct InferenceServiceReconciler: Sendable {
                 do {
                     try await writer.apply(route, resource: GroupVersionResource(group: "gateway.networking.k8s.io", version: "v1", resource: "httproutes"))
                 } catch KubernetesError.notFound {
-                    throw TrafficFailure(reason: "GatewayAPINotInstalled", message: "the HTTPRoute kind (gateway.networking.k8s.io/v1) is not served by this cluster; install the Gateway API CRDs or use provider Router")
+                    throw TrafficFailure(
+                        reason: "GatewayAPINotInstalled",
+                        message:
+                            "the HTTPRoute kind (gateway.networking.k8s.io/v1) is not served by this cluster; install the Gateway API CRDs or use provider Router"
+                    )
                 }
             case .replicaRatio:
                 break
@@ -266,7 +289,9 @@ public struct InferenceServiceReconciler: Sendable {
         }
         let running = Set(replicas.keys)
         for service in cachedServices {
-            guard let number = service.metadata.labels?[OperatorLabels.version].flatMap({ Int64($0) }), !running.contains(number), !routedVersions.contains(number) else { continue }
+            guard let number = service.metadata.labels?[OperatorLabels.version].flatMap({ Int64($0) }), !running.contains(number),
+                !routedVersions.contains(number)
+            else { continue }
             if recentlyPromoted { continue }
             try await writer.delete(Service.self, namespace: namespace, name: service.metadata.name ?? "")
         }

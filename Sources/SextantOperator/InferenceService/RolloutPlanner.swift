@@ -64,7 +64,8 @@ public struct RolloutObservation: Sendable {
     /// Whether the current canary step has lasted its interval (the moment it is judged).
     public static func stepIsDue(_ service: InferenceService, now: KubeTime) -> Bool {
         guard service.status?.canary != nil, service.status?.rollout?.currentStep != nil,
-              let started = service.status?.rollout?.stepStartedAt else { return false }
+            let started = service.status?.rollout?.stepStartedAt
+        else { return false }
         let interval = DurationString.seconds(service.spec.rollout?.stepInterval ?? "1m") ?? 60
         return now.date.timeIntervalSince(started.date) >= interval
     }
@@ -191,11 +192,14 @@ public enum RolloutPlanner {
                 return
             }
             if desired == stable.version {
-                rollBack(canary.version, outcome: .aborted, reason: "VersionNoLongerRequested", message: "the service should serve version \(stable.version) again")
+                rollBack(
+                    canary.version, outcome: .aborted, reason: "VersionNoLongerRequested", message: "the service should serve version \(stable.version) again")
                 return
             }
             if desired != canary.version {
-                status.lastRollout = RolloutResult(version: canary.version, result: .aborted, reason: "Superseded", message: "version \(desired) replaces it", time: now, modelVersionGeneration: nil)
+                status.lastRollout = RolloutResult(
+                    version: canary.version, result: .aborted, reason: "Superseded", message: "version \(desired) replaces it", time: now,
+                    modelVersionGeneration: nil)
                 event("RolloutSuperseded", "version \(desired) replaces canary version \(canary.version)")
                 start(desired, replacing: stable.version)
                 return
@@ -248,7 +252,10 @@ public enum RolloutPlanner {
                         }
                         return
                     case .passed(let message):
-                        progress.analysis = [AnalysisResult(metric: "smoke-test", value: nil, threshold: "every example answered as expected", passed: true, time: now, message: message)]
+                        progress.analysis = [
+                            AnalysisResult(
+                                metric: "smoke-test", value: nil, threshold: "every example answered as expected", passed: true, time: now, message: message)
+                        ]
                         event("SmokeTestPassed", "version \(canary): \(message)")
                     case .notConfigured:
                         break
@@ -308,7 +315,10 @@ public enum RolloutPlanner {
                 return
             case .advance:
                 if let results = observed.analysisResults, !results.isEmpty {
-                    event("AnalysisPassed", "version \(canary), step \(index + 1): " + results.map { "\($0.metric) \($0.value.map(AnalysisJudge.format) ?? "-") (\($0.threshold))" }.joined(separator: ", "))
+                    event(
+                        "AnalysisPassed",
+                        "version \(canary), step \(index + 1): "
+                            + results.map { "\($0.metric) \($0.value.map(AnalysisJudge.format) ?? "-") (\($0.threshold))" }.joined(separator: ", "))
                 }
             }
             if index + 1 < steps.count {
@@ -342,8 +352,9 @@ public enum RolloutPlanner {
             status.stable = VariantStatus(version: version, weight: 100)
             status.canary = nil
             status.rollout = nil
-            status.lastRollout = RolloutResult(version: version, result: .promoted, reason: reason, message: message, time: now,
-                                               modelVersionGeneration: observed.desired?.metadata.generation)
+            status.lastRollout = RolloutResult(
+                version: version, result: .promoted, reason: reason, message: message, time: now,
+                modelVersionGeneration: observed.desired?.metadata.generation)
             event("Promoted", "version \(version) now serves all traffic" + (previous.map { "; version \($0) retired" } ?? ""))
         }
 
@@ -352,7 +363,8 @@ public enum RolloutPlanner {
             status.stable?.weight = 100
             status.rollout = nil
             let generation = observed.desired?.spec.version == version ? observed.desired?.metadata.generation : nil
-            status.lastRollout = RolloutResult(version: version, result: outcome, reason: reason, message: message, time: now, modelVersionGeneration: generation)
+            status.lastRollout = RolloutResult(
+                version: version, result: outcome, reason: reason, message: message, time: now, modelVersionGeneration: generation)
             event(outcome == .aborted ? "RolloutAborted" : "RolledBack", "version \(version): \(reason): \(message)", warning: true)
         }
 
@@ -360,7 +372,9 @@ public enum RolloutPlanner {
             var conditions = status.conditions ?? []
             let generation = observed.service.metadata.generation ?? 0
             func set(_ type: String, _ value: Bool, _ reason: String, _ message: String) {
-                conditions.set(Condition(type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: now))
+                conditions.set(
+                    Condition(
+                        type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: now))
             }
             if let stable = status.stable {
                 let health = self.health(stable.version)
@@ -371,11 +385,14 @@ public enum RolloutPlanner {
                 } else if let crash = health?.crashLoop {
                     set(InferenceServiceConditions.ready, false, "CrashLoop", "version \(stable.version): \(crash)")
                 } else {
-                    set(InferenceServiceConditions.ready, false, "Deploying", "version \(stable.version) has no ready replicas yet" + (health?.notReadyReason.map { ": \($0)" } ?? ""))
+                    set(
+                        InferenceServiceConditions.ready, false, "Deploying",
+                        "version \(stable.version) has no ready replicas yet" + (health?.notReadyReason.map { ": \($0)" } ?? ""))
                 }
             } else {
                 let model = observed.service.spec.modelName
-                let what = observed.service.spec.pinnedVersion.map { "version \($0) of model \(model) is not available" }
+                let what =
+                    observed.service.spec.pinnedVersion.map { "version \($0) of model \(model) is not available" }
                     ?? "no version of model \(model) is in \((Candidates.tracksStage(observed.service) ?? .production).rawValue) or requests it with its gates passed"
                 set(InferenceServiceConditions.ready, false, "NoVersion", what)
             }
@@ -384,7 +401,9 @@ public enum RolloutPlanner {
                 status.canary?.replicas = health?.desiredReplicas
                 status.canary?.readyReplicas = health?.readyReplicas
                 if let step = status.rollout?.currentStep {
-                    set(InferenceServiceConditions.progressing, true, "CanaryStep", "version \(canary.version) at step \(step + 1) of \(steps.count) (\(canary.weight)%)")
+                    set(
+                        InferenceServiceConditions.progressing, true, "CanaryStep",
+                        "version \(canary.version) at step \(step + 1) of \(steps.count) (\(canary.weight)%)")
                 } else {
                     set(InferenceServiceConditions.progressing, true, "WaitingForCanary", "version \(canary.version) is starting")
                 }
@@ -393,21 +412,27 @@ public enum RolloutPlanner {
                 if self.health(status.stable?.version)?.isReady == true {
                     let version = status.stable?.version ?? 0
                     status.rollout = nil
-                    status.lastRollout = RolloutResult(version: version, result: .promoted, reason: "Recreated", message: "version \(version) is ready", time: now,
-                                                       modelVersionGeneration: observed.desired?.metadata.generation)
+                    status.lastRollout = RolloutResult(
+                        version: version, result: .promoted, reason: "Recreated", message: "version \(version) is ready", time: now,
+                        modelVersionGeneration: observed.desired?.metadata.generation)
                     events.append(RolloutEvent(warning: false, reason: "Promoted", message: "version \(version) now serves all traffic"))
                     set(InferenceServiceConditions.progressing, false, "RolloutComplete", "version \(version) is ready")
                 }
             } else if let last = status.lastRollout {
-                set(InferenceServiceConditions.progressing, false, last.result == .promoted ? "RolloutComplete" : (last.result == .aborted ? "RolloutAborted" : "RolledBack"),
+                set(
+                    InferenceServiceConditions.progressing, false,
+                    last.result == .promoted ? "RolloutComplete" : (last.result == .aborted ? "RolloutAborted" : "RolledBack"),
                     "version \(last.version): \(last.reason)" + (last.message.map { ": \($0)" } ?? ""))
             } else {
                 set(InferenceServiceConditions.progressing, false, "NoRollout", "no rollout has run")
             }
             if abortRequested, status.canary == nil, let desired = desiredVersion, desired != status.stable?.version {
-                set(InferenceServiceConditions.progressing, false, "Paused", "rollouts are paused by \(InferenceService.abortAnnotation)=true; remove it to roll out version \(desired)")
+                set(
+                    InferenceServiceConditions.progressing, false, "Paused",
+                    "rollouts are paused by \(InferenceService.abortAnnotation)=true; remove it to roll out version \(desired)")
             }
-            status.phase = status.canary != nil || status.rollout != nil ? .progressing : (conditions.isTrue(InferenceServiceConditions.ready) ? .serving : .pending)
+            status.phase =
+                status.canary != nil || status.rollout != nil ? .progressing : (conditions.isTrue(InferenceServiceConditions.ready) ? .serving : .pending)
             status.conditions = conditions
             status.observedGeneration = generation
             return RolloutPlan(status: status, events: events, requeueAfter: requeueAfter)

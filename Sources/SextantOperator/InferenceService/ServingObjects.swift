@@ -41,8 +41,10 @@ public struct ServingObjects: Sendable {
     }
 
     func serverLabels(_ version: Int64) -> [String: String] {
-        [OperatorLabels.appName: "sextant-server", OperatorLabels.inferenceService: name, OperatorLabels.version: String(version),
-         OperatorLabels.model: service.spec.modelName]
+        [
+            OperatorLabels.appName: "sextant-server", OperatorLabels.inferenceService: name, OperatorLabels.version: String(version),
+            OperatorLabels.model: service.spec.modelName,
+        ]
     }
 
     var routerLabels: [String: String] {
@@ -107,7 +109,9 @@ public struct ServingObjects: Sendable {
         var spec: JSONValue = [
             "selector": ["matchLabels": .object(labels.mapValues(JSONValue.string))],
             "template": [
-                "metadata": ["labels": .object(labels.merging([OperatorLabels.managedBy: OperatorLabels.managedByValue]) { a, _ in a }.mapValues(JSONValue.string))],
+                "metadata": [
+                    "labels": .object(labels.merging([OperatorLabels.managedBy: OperatorLabels.managedByValue]) { a, _ in a }.mapValues(JSONValue.string))
+                ],
                 "spec": podSpec,
             ],
         ]
@@ -146,7 +150,10 @@ public struct ServingObjects: Sendable {
             "maxReplicas": .integer(Int64(autoscaling.maxReplicas)),
         ]
         if !metrics.isEmpty { spec["metrics"] = .array(metrics) }
-        return ["apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": metadata(ServingNames.version(name, number), labels: serverLabels(number)), "spec": spec]
+        return [
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": metadata(ServingNames.version(name, number), labels: serverLabels(number)), "spec": spec,
+        ]
     }
 
     // MARK: Traffic
@@ -154,11 +161,12 @@ public struct ServingObjects: Sendable {
     /// The Service clients use. It selects the router's pods (Router), every version's pods
     /// (ReplicaRatio) or the stable version's pods (GatewayAPI, whose HTTPRoute splits).
     public func stableService(stableVersion: Int64) -> JSONValue {
-        let selector: [String: String] = switch provider {
-        case .router: routerLabels
-        case .replicaRatio: [OperatorLabels.appName: "sextant-server", OperatorLabels.inferenceService: name]
-        case .gatewayAPI: serverLabels(stableVersion)
-        }
+        let selector: [String: String] =
+            switch provider {
+            case .router: routerLabels
+            case .replicaRatio: [OperatorLabels.appName: "sextant-server", OperatorLabels.inferenceService: name]
+            case .gatewayAPI: serverLabels(stableVersion)
+            }
         return [
             "apiVersion": "v1", "kind": "Service", "metadata": metadata(ServingNames.stable(name), labels: [OperatorLabels.appName: "sextant"]),
             "spec": [
@@ -171,9 +179,10 @@ public struct ServingObjects: Sendable {
     /// The router's routing table: each variant's Service address and weight.
     public func routingTable(variants: [(version: Int64, weight: Int32, address: String)]) -> JSONValue {
         var table: JSONValue = [
-            "routes": .array(variants.map { variant in
-                ["name": .string("v\(variant.version)"), "url": .string(variant.address), "weight": .integer(Int64(variant.weight))]
-            })
+            "routes": .array(
+                variants.map { variant in
+                    ["name": .string("v\(variant.version)"), "url": .string(variant.address), "weight": .integer(Int64(variant.weight))]
+                })
         ]
         if let header = service.spec.traffic?.stickyHeader { table["stickyHeader"] = .string(header) }
         return table
@@ -205,7 +214,9 @@ public struct ServingObjects: Sendable {
                 "replicas": .integer(Int64(max(1, min(2, service.spec.replicas ?? 1)))),
                 "selector": ["matchLabels": .object(labels.mapValues(JSONValue.string))],
                 "template": [
-                    "metadata": ["labels": .object(labels.merging([OperatorLabels.managedBy: OperatorLabels.managedByValue]) { a, _ in a }.mapValues(JSONValue.string))],
+                    "metadata": [
+                        "labels": .object(labels.merging([OperatorLabels.managedBy: OperatorLabels.managedByValue]) { a, _ in a }.mapValues(JSONValue.string))
+                    ],
                     "spec": ["serviceAccountName": .string(ServingNames.router(name)), "containers": [container]],
                 ],
             ],
@@ -236,18 +247,25 @@ public struct ServingObjects: Sendable {
     public func httpRoute(variants: [(version: Int64, weight: Int32)]) -> JSONValue? {
         guard let gateway = service.spec.traffic?.gatewayAPI else { return nil }
         var spec: JSONValue = [
-            "parentRefs": .array(gateway.parentRefs.map { parent in
-                var reference: JSONValue = ["group": "gateway.networking.k8s.io", "kind": "Gateway", "name": .string(parent.name)]
-                if let namespace = parent.namespace { reference["namespace"] = .string(namespace) }
-                if let section = parent.sectionName { reference["sectionName"] = .string(section) }
-                return reference
-            }),
-            "rules": [[
-                "matches": [["path": ["type": "PathPrefix", "value": "/"]]],
-                "backendRefs": .array(variants.map { variant in
-                    ["group": "", "kind": "Service", "name": .string(ServingNames.version(name, variant.version)), "port": .integer(port), "weight": .integer(Int64(variant.weight))]
+            "parentRefs": .array(
+                gateway.parentRefs.map { parent in
+                    var reference: JSONValue = ["group": "gateway.networking.k8s.io", "kind": "Gateway", "name": .string(parent.name)]
+                    if let namespace = parent.namespace { reference["namespace"] = .string(namespace) }
+                    if let section = parent.sectionName { reference["sectionName"] = .string(section) }
+                    return reference
                 }),
-            ]],
+            "rules": [
+                [
+                    "matches": [["path": ["type": "PathPrefix", "value": "/"]]],
+                    "backendRefs": .array(
+                        variants.map { variant in
+                            [
+                                "group": "", "kind": "Service", "name": .string(ServingNames.version(name, variant.version)), "port": .integer(port),
+                                "weight": .integer(Int64(variant.weight)),
+                            ]
+                        }),
+                ]
+            ],
         ]
         if let hostnames = gateway.hostnames { spec["hostnames"] = .array(hostnames.map(JSONValue.string)) }
         return ["apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": metadata(ServingNames.stable(name), labels: [:]), "spec": spec]

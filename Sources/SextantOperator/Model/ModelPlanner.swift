@@ -13,12 +13,17 @@ public enum ModelPlanner {
         status.versionCount = Int32(versions.count)
         status.archivedVersionCount = Int32(versions.filter { $0.status?.stage == .archived }.count)
         var conditions = status.conditions ?? []
-        let ready: Condition = if let production = status.productionVersion {
-            Condition(type: "Ready", status: .true, reason: "InProduction", message: "version \(production) is in Production", observedGeneration: generation, lastTransitionTime: now)
-        } else {
-            Condition(type: "Ready", status: .false, reason: "NoProductionVersion",
-                      message: versions.isEmpty ? "no versions registered" : "no version is in Production yet", observedGeneration: generation, lastTransitionTime: now)
-        }
+        let ready: Condition =
+            if let production = status.productionVersion {
+                Condition(
+                    type: "Ready", status: .true, reason: "InProduction", message: "version \(production) is in Production", observedGeneration: generation,
+                    lastTransitionTime: now)
+            } else {
+                Condition(
+                    type: "Ready", status: .false, reason: "NoProductionVersion",
+                    message: versions.isEmpty ? "no versions registered" : "no version is in Production yet", observedGeneration: generation,
+                    lastTransitionTime: now)
+            }
         conditions.set(ready)
         status.conditions = conditions
         status.observedGeneration = generation

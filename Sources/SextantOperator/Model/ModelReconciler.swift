@@ -38,8 +38,11 @@ public struct ModelReconciler: Sendable {
                     _ = try await Api<ModelVersion>(client: context.client, namespace: namespace).delete(version.metadata.name ?? "")
                 } catch KubernetesError.notFound {
                 }
-                await events.record(model, type: .normal, reason: "VersionPruned",
-                                    message: "deleted archived ModelVersion \(version.metadata.name ?? "") (version \(version.spec.version)); its artifact is kept at \(version.spec.artifact.uri)")
+                await events.record(
+                    model, type: .normal, reason: "VersionPruned",
+                    message:
+                        "deleted archived ModelVersion \(version.metadata.name ?? "") (version \(version.spec.version)); its artifact is kept at \(version.spec.artifact.uri)"
+                )
             }
             return .done
         } cleanup: { model in
@@ -47,11 +50,14 @@ public struct ModelReconciler: Sendable {
             guard blockers.isEmpty else {
                 var status = model.status ?? ModelStatus()
                 var conditions = status.conditions ?? []
-                conditions.set(Condition(type: "DeletionBlocked", status: .true, reason: "InferenceServicesExist",
-                                         message: "delete these InferenceServices first: \(blockers.joined(separator: ", "))", observedGeneration: model.metadata.generation))
+                conditions.set(
+                    Condition(
+                        type: "DeletionBlocked", status: .true, reason: "InferenceServicesExist",
+                        message: "delete these InferenceServices first: \(blockers.joined(separator: ", "))", observedGeneration: model.metadata.generation))
                 status.conditions = conditions
                 try await writeStatus(model, status, api)
-                await events.record(model, type: .warning, reason: "DeletionBlocked", message: "InferenceServices still serve this model: \(blockers.joined(separator: ", "))")
+                await events.record(
+                    model, type: .warning, reason: "DeletionBlocked", message: "InferenceServices still serve this model: \(blockers.joined(separator: ", "))")
                 throw DeletionBlocked(services: blockers)
             }
             return .done

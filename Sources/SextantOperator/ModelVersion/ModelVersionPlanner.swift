@@ -54,7 +54,10 @@ public enum ModelVersionPlanner {
         status.servedBy = servingReferences(of: number, in: observed.services)
 
         func condition(_ type: String, _ value: Bool, _ reason: String, _ message: String) {
-            conditions.set(Condition(type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: observed.now))
+            conditions.set(
+                Condition(
+                    type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation,
+                    lastTransitionTime: observed.now))
         }
         var effective = current ?? .development
         var transitionReason = current == nil ? "Registered" : ""
@@ -74,7 +77,10 @@ public enum ModelVersionPlanner {
                 return ("ModelNotFound", "Model \(version.spec.modelName) does not exist in namespace \(version.metadata.namespace ?? "")")
             }
             if let first = observed.siblings.first(where: { $0.spec.version == number && registeredBefore($0, version) }) {
-                return ("DuplicateVersion", "version \(number) of model \(version.spec.modelName) is already registered by ModelVersion \(first.metadata.name ?? ""); choose another version number")
+                return (
+                    "DuplicateVersion",
+                    "version \(number) of model \(version.spec.modelName) is already registered by ModelVersion \(first.metadata.name ?? ""); choose another version number"
+                )
             }
             return nil
         }()
@@ -85,15 +91,20 @@ public enum ModelVersionPlanner {
             condition(ModelVersionConditions.gatesPassed, true, "NoGates", "\(requested.rawValue) has no gates")
             move(to: requested, "Requested", "\(requested.rawValue) requested")
             condition(ModelVersionConditions.ready, true, "StageReached", "version \(number) is in \(requested.rawValue)")
-        } else if let newer = observed.siblings.filter({ $0.spec.version > number && $0.status?.stage == requested }).max(by: { $0.spec.version < $1.spec.version }) {
+        } else if let newer = observed.siblings.filter({ $0.spec.version > number && $0.status?.stage == requested }).max(by: {
+            $0.spec.version < $1.spec.version
+        }) {
             // A newer version holds the stage: this one is superseded (archived if it was there).
             if effective == requested { move(to: .archived, "Superseded", "version \(newer.spec.version) entered \(requested.rawValue)") }
-            condition(ModelVersionConditions.ready, false, "Superseded", "version \(newer.spec.version) is in \(requested.rawValue); change this version's spec to request it again")
+            condition(
+                ModelVersionConditions.ready, false, "Superseded",
+                "version \(newer.spec.version) is in \(requested.rawValue); change this version's spec to request it again")
         } else if effective == requested {
             condition(ModelVersionConditions.ready, true, "StageReached", "version \(number) is in \(requested.rawValue)")
         } else if status.artifact?.verified != true {
-            condition(ModelVersionConditions.ready, false, status.artifact == nil ? "ArtifactUnchecked" : "ArtifactUnavailable",
-                      status.artifact?.message.map { "artifact \(version.spec.artifact.uri): \($0)" } ?? "the artifact has not been checked yet")
+            condition(
+                ModelVersionConditions.ready, false, status.artifact == nil ? "ArtifactUnchecked" : "ArtifactUnavailable",
+                status.artifact?.message.map { "artifact \(version.spec.artifact.uri): \($0)" } ?? "the artifact has not been checked yet")
         } else {
             let production = observed.siblings.filter { $0.status?.stage == .production }.max { $0.spec.version < $1.spec.version }
             let failures = StageGates.failures(of: version, entering: requested, model: observed.model!, production: production)
@@ -107,9 +118,12 @@ public enum ModelVersionPlanner {
                     move(to: requested, "GatesPassed", "gates passed; no InferenceService tracks \(requested.rawValue)")
                     condition(ModelVersionConditions.ready, true, "StageReached", "version \(number) is in \(requested.rawValue)")
                 } else if let failed = trackers.first(where: { Candidates.failedRollout(of: version, in: $0) != nil }),
-                          let result = Candidates.failedRollout(of: version, in: failed) {
-                    condition(ModelVersionConditions.ready, false, "RolloutFailed",
-                              "InferenceService \(failed.metadata.name ?? "") \(result.result == .aborted ? "aborted" : "rolled back") version \(number): \(result.reason)\(result.message.map { ": \($0)" } ?? ""); change this version's spec to try again")
+                    let result = Candidates.failedRollout(of: version, in: failed)
+                {
+                    condition(
+                        ModelVersionConditions.ready, false, "RolloutFailed",
+                        "InferenceService \(failed.metadata.name ?? "") \(result.result == .aborted ? "aborted" : "rolled back") version \(number): \(result.reason)\(result.message.map { ": \($0)" } ?? ""); change this version's spec to try again"
+                    )
                 } else if trackers.allSatisfy({ serves(number, $0) }) {
                     move(to: requested, "RolloutSucceeded", "rolled out by " + trackers.compactMap(\.metadata.name).sorted().joined(separator: ", "))
                     condition(ModelVersionConditions.ready, true, "StageReached", "version \(number) is in \(requested.rawValue)")

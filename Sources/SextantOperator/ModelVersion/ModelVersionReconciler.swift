@@ -40,8 +40,9 @@ public struct ModelVersionReconciler: Sendable {
             if artifact?.verified != true { requeue = configuration.artifactRecheckInterval }
         }
 
-        let status = ModelVersionPlanner.plan(ModelVersionObservation(
-            version: version, model: model, siblings: siblings, services: services, artifact: artifact, now: .now()))
+        let status = ModelVersionPlanner.plan(
+            ModelVersionObservation(
+                version: version, model: model, siblings: siblings, services: services, artifact: artifact, now: .now()))
         if status != version.status {
             var updated = version
             updated.status = status
@@ -50,7 +51,8 @@ public struct ModelVersionReconciler: Sendable {
             for transition in (status.stageHistory ?? []).dropFirst(before) {
                 await events.record(
                     version, type: .normal,
-                    reason: "Stage\(transition.stage.rawValue)", message: "entered \(transition.stage.rawValue): \(transition.reason)" + (transition.message.map { " (\($0))" } ?? ""))
+                    reason: "Stage\(transition.stage.rawValue)",
+                    message: "entered \(transition.stage.rawValue): \(transition.reason)" + (transition.message.map { " (\($0))" } ?? ""))
             }
             if version.status?.artifact?.verified != status.artifact?.verified, status.artifact?.verified == false {
                 await events.record(version, type: .warning, reason: "ArtifactUnavailable", message: status.artifact?.message ?? "artifact not found")

@@ -9,11 +9,12 @@ public enum StageGates {
     public static func failures(
         of version: ModelVersion, entering stage: ModelStage, model: Model, production: ModelVersion?
     ) -> [String] {
-        let gate: StageGate? = switch stage {
-        case .staging: model.spec.promotion?.staging
-        case .production: model.spec.promotion?.production
-        case .development, .archived: nil
-        }
+        let gate: StageGate? =
+            switch stage {
+            case .staging: model.spec.promotion?.staging
+            case .production: model.spec.promotion?.production
+            case .development, .archived: nil
+            }
         guard let gate else { return [] }
         let metrics = version.spec.metrics ?? [:]
         var failures: [String] = []
@@ -37,7 +38,8 @@ public enum StageGates {
                 let worsening = (rule.direction ?? .higherIsBetter) == .higherIsBetter ? baseline - value : value - baseline
                 if worsening > rule.maxRegression + 1e-12 {
                     failures.append(
-                        "\(rule.metric) \(format(value)) regresses by \(format(worsening)) against Production version \(production.spec.version) (\(format(baseline))); at most \(format(rule.maxRegression)) allowed")
+                        "\(rule.metric) \(format(value)) regresses by \(format(worsening)) against Production version \(production.spec.version) (\(format(baseline))); at most \(format(rule.maxRegression)) allowed"
+                    )
                 }
             }
         }

@@ -1,5 +1,5 @@
-import KubeClient
 import Foundation
+import KubeClient
 import KubeCore
 import KubeRuntime
 import SextantAPI

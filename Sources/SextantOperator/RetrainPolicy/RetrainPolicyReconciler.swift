@@ -40,7 +40,9 @@ public struct RetrainPolicyReconciler: Sendable {
         var conditions = status.conditions ?? []
         let generation = policy.metadata.generation ?? 0
         func set(_ type: String, _ value: Bool, _ reason: String, _ message: String) {
-            conditions.set(Condition(type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: now))
+            conditions.set(
+                Condition(type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: now)
+            )
         }
         let jobsApi = Api<KubeClient.Job>(client: context.client, namespace: namespace)
 
@@ -56,7 +58,9 @@ public struct RetrainPolicyReconciler: Sendable {
                         status.lastRegisteredVersion = version
                         status.lastJob = JobRecord(name: activeName, result: .succeeded, completionTime: completion, message: "registered version \(version)")
                         set("Ready", true, "VersionRegistered", "run \(activeName) registered version \(version)")
-                        await events.record(object, type: .normal, reason: "VersionRegistered", message: "run \(activeName) registered version \(version) of \(policy.spec.modelName)")
+                        await events.record(
+                            object, type: .normal, reason: "VersionRegistered",
+                            message: "run \(activeName) registered version \(version) of \(policy.spec.modelName)")
                     } catch {
                         status.lastJob = JobRecord(name: activeName, result: .failed, completionTime: completion, message: "\(error)")
                         set("Ready", false, "RegistrationFailed", "run \(activeName) succeeded but its result could not be registered: \(error)")
@@ -80,8 +84,10 @@ public struct RetrainPolicyReconciler: Sendable {
         if let trigger = policy.spec.triggers?.drift {
             let value = await signal(trigger.inferenceService, namespace: namespace) { $0["drift"]?["maxPSI"]?.doubleValue }
             let breaching = value.map { $0 > trigger.threshold } ?? false
-            set(Self.driftCondition, breaching, breaching ? "AboveThreshold" : (value == nil ? "NoMeasurement" : "BelowThreshold"),
-                value.map { "max PSI \(RetrainTriggerEvaluation.format($0)) against threshold \(RetrainTriggerEvaluation.format(trigger.threshold))" } ?? "no drift measurement from InferenceService \(trigger.inferenceService)")
+            set(
+                Self.driftCondition, breaching, breaching ? "AboveThreshold" : (value == nil ? "NoMeasurement" : "BelowThreshold"),
+                value.map { "max PSI \(RetrainTriggerEvaluation.format($0)) against threshold \(RetrainTriggerEvaluation.format(trigger.threshold))" }
+                    ?? "no drift measurement from InferenceService \(trigger.inferenceService)")
             drift = SignalReading(value: value, breaching: breaching, since: conditions[type: Self.driftCondition]?.lastTransitionTime)
             requeue = signalInterval
         }
@@ -89,8 +95,11 @@ public struct RetrainPolicyReconciler: Sendable {
             let value = await signal(trigger.inferenceService, namespace: namespace) { $0["accuracy"]?["value"]?.doubleValue }
             let metric = trigger.metric ?? .accuracy
             let breaching = value.map { metric == .accuracy ? $0 < trigger.threshold : $0 > trigger.threshold } ?? false
-            set(Self.accuracyCondition, breaching, breaching ? "PastThreshold" : (value == nil ? "NoMeasurement" : "WithinThreshold"),
-                value.map { "online \(metric.rawValue) \(RetrainTriggerEvaluation.format($0)) against threshold \(RetrainTriggerEvaluation.format(trigger.threshold))" } ?? "no feedback measurement from InferenceService \(trigger.inferenceService)")
+            set(
+                Self.accuracyCondition, breaching, breaching ? "PastThreshold" : (value == nil ? "NoMeasurement" : "WithinThreshold"),
+                value.map {
+                    "online \(metric.rawValue) \(RetrainTriggerEvaluation.format($0)) against threshold \(RetrainTriggerEvaluation.format(trigger.threshold))"
+                } ?? "no feedback measurement from InferenceService \(trigger.inferenceService)")
             accuracy = SignalReading(value: value, breaching: breaching, since: conditions[type: Self.accuracyCondition]?.lastTransitionTime)
             requeue = signalInterval
         }
@@ -107,20 +116,27 @@ public struct RetrainPolicyReconciler: Sendable {
             if let activeName = status.activeJob {
                 switch policy.spec.concurrencyPolicy ?? .forbid {
                 case .forbid:
-                    set("RunSkipped", true, "RunActive", "\(decision.trigger.rawValue) trigger skipped: run \(activeName) is still active (concurrencyPolicy Forbid)")
-                    if decision.trigger == .schedule { status.nextScheduleTime = RetrainTriggerEvaluation.nextScheduleTime(policy, after: now.date).map(KubeTime.init) }
+                    set(
+                        "RunSkipped", true, "RunActive",
+                        "\(decision.trigger.rawValue) trigger skipped: run \(activeName) is still active (concurrencyPolicy Forbid)")
+                    if decision.trigger == .schedule {
+                        status.nextScheduleTime = RetrainTriggerEvaluation.nextScheduleTime(policy, after: now.date).map(KubeTime.init)
+                    }
                     await events.record(object, type: .normal, reason: "RunSkipped", message: "\(decision.message); run \(activeName) is still active")
                     return try await finish(object, status, conditions, requeue: requeue, context)
                 case .replace:
                     try? await ChildWriter(client: context.client).delete(KubeClient.Job.self, namespace: namespace, name: activeName)
-                    await events.record(object, type: .normal, reason: "RunReplaced", message: "stopped run \(activeName) for a new \(decision.trigger.rawValue) run")
+                    await events.record(
+                        object, type: .normal, reason: "RunReplaced", message: "stopped run \(activeName) for a new \(decision.trigger.rawValue) run")
                     status.activeJob = nil
                 }
             }
             let versions = caches.versions(ofModel: policy.spec.modelName, namespace: namespace)
             let activeVersions = jobs.compactMap { $0.metadata.annotations?[OperatorLabels.versionAnnotation].flatMap { Int64($0) } }
             let next = (versions.map(\.spec.version) + activeVersions + [status.lastRegisteredVersion ?? 0]).max().map { $0 + 1 } ?? 1
-            let job = RetrainJobBuilder.job(for: policy, version: next, trigger: decision.trigger, dataset: versions.max { $0.spec.version < $1.spec.version }?.spec.lineage?.dataset?.uri, now: now)
+            let job = RetrainJobBuilder.job(
+                for: policy, version: next, trigger: decision.trigger, dataset: versions.max { $0.spec.version < $1.spec.version }?.spec.lineage?.dataset?.uri,
+                now: now)
             let created = try await jobsApi.create(job, fieldManager: OperatorLabels.fieldManager)
             let jobName = created.metadata.name ?? ""
             status.activeJob = jobName
@@ -153,7 +169,9 @@ public struct RetrainPolicyReconciler: Sendable {
         return try await finish(object, status, conditions, requeue: requeue, context)
     }
 
-    private func finish(_ object: RetrainPolicy, _ status: RetrainPolicyStatus, _ conditions: [Condition], requeue: Duration?, _ context: Controller<RetrainPolicy>.Context) async throws -> Action {
+    private func finish(
+        _ object: RetrainPolicy, _ status: RetrainPolicyStatus, _ conditions: [Condition], requeue: Duration?, _ context: Controller<RetrainPolicy>.Context
+    ) async throws -> Action {
         var status = status
         status.conditions = conditions
         status.observedGeneration = object.metadata.generation
@@ -167,7 +185,8 @@ public struct RetrainPolicyReconciler: Sendable {
 
     private func signal(_ serviceName: String, namespace: String?, _ extract: (JSONValue) -> Double?) async -> Double? {
         guard let service = caches.inferenceServices.store.get(ObjectKey(namespace: namespace, name: serviceName)),
-              let stable = service.status?.stable?.version else { return nil }
+            let stable = service.status?.stable?.version
+        else { return nil }
         let versionService = caches.services.store.get(ObjectKey(namespace: namespace, name: ServingNames.version(serviceName, stable)))
         return await stats.stats(of: service, versionService: versionService).flatMap(extract)
     }
@@ -193,7 +212,8 @@ public struct RetrainPolicyReconciler: Sendable {
         }
         let jobName = job.metadata.name ?? ""
         let pods = try await Api<Pod>(client: client, namespace: job.metadata.namespace).list(ListParams(labelSelector: "job-name=\(jobName)"))
-        let message = pods.items
+        let message =
+            pods.items
             .filter { $0.status?["phase"]?.stringValue == "Succeeded" }
             .compactMap { pod in pod.status?["containerStatuses"]?.arrayValue?.compactMap { $0["state"]?["terminated"]?["message"]?.stringValue }.first }
             .first ?? ""

@@ -50,14 +50,22 @@ public enum RetrainTriggerEvaluation {
         if let trigger = policy.spec.triggers?.drift, let drift, drift.breaching, let since = drift.since {
             let needed = DurationString.seconds(trigger.for ?? "10m") ?? 600
             if now.date.timeIntervalSince(since.date) >= needed {
-                return Decision(trigger: .drift, message: "input drift (max PSI \(format(drift.value))) above \(format(trigger.threshold)) for \(trigger.for ?? "10m") on InferenceService \(trigger.inferenceService)", request: nil)
+                return Decision(
+                    trigger: .drift,
+                    message:
+                        "input drift (max PSI \(format(drift.value))) above \(format(trigger.threshold)) for \(trigger.for ?? "10m") on InferenceService \(trigger.inferenceService)",
+                    request: nil)
             }
         }
         if let trigger = policy.spec.triggers?.accuracy, let accuracy, accuracy.breaching, let since = accuracy.since {
             let needed = DurationString.seconds(trigger.for ?? "10m") ?? 600
             if now.date.timeIntervalSince(since.date) >= needed {
                 let metric = trigger.metric ?? .accuracy
-                return Decision(trigger: .accuracy, message: "online \(metric.rawValue) \(format(accuracy.value)) past \(format(trigger.threshold)) for \(trigger.for ?? "10m") on InferenceService \(trigger.inferenceService)", request: nil)
+                return Decision(
+                    trigger: .accuracy,
+                    message:
+                        "online \(metric.rawValue) \(format(accuracy.value)) past \(format(trigger.threshold)) for \(trigger.for ?? "10m") on InferenceService \(trigger.inferenceService)",
+                    request: nil)
             }
         }
         return nil

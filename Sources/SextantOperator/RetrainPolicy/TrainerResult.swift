@@ -31,13 +31,17 @@ public struct TrainerResult: Codable, Sendable, Equatable {
     /// Parses and checks a termination message.
     public static func parse(_ message: String) throws -> TrainerResult {
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw Invalid(description: "the trainer wrote no termination message (expected one JSON object with artifact.uri and artifact.digest)") }
+        guard !trimmed.isEmpty else {
+            throw Invalid(description: "the trainer wrote no termination message (expected one JSON object with artifact.uri and artifact.digest)")
+        }
         // The message may carry log lines before the JSON (FallbackToLogsOnError): use the last
         // line that parses, or the last lines from one on, for a JSON object written over several lines.
         let lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
-        let candidates = [trimmed] + lines.indices.reversed().flatMap { index in
-            [String(lines[index]), lines[index...].joined(separator: "\n")]
-        }
+        let candidates =
+            [trimmed]
+            + lines.indices.reversed().flatMap { index in
+                [String(lines[index]), lines[index...].joined(separator: "\n")]
+            }
         for candidate in candidates {
             guard let data = candidate.data(using: .utf8), var value = try? JSONValue(parsing: data), value.objectValue != nil else { continue }
             // Hyper-parameters are recorded as strings; a trainer may write numbers or lists.

@@ -42,17 +42,22 @@ public struct OperatorCaches: Sendable {
             api: Api(client: client, namespace: namespace), indexes: [Self.byModel: { modelKey($0.metadata.namespace, $0.spec.modelName) }],
             metrics: metrics, logger: logger)
         let managed = OperatorLabels.managedSelector
-        deployments = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed,
-                               indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
-        services = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed,
-                            indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
+        deployments = Informer(
+            api: Api(client: client, namespace: namespace), labelSelector: managed,
+            indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
+        services = Informer(
+            api: Api(client: client, namespace: namespace), labelSelector: managed,
+            indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
         configMaps = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed, metrics: metrics, logger: logger)
-        autoscalers = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed,
-                               indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
-        pods = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed,
-                        indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
-        jobs = Informer(api: Api(client: client, namespace: namespace), labelSelector: managed,
-                        indexes: [Self.byRetrainPolicy: labelKey(OperatorLabels.retrainPolicy)], metrics: metrics, logger: logger)
+        autoscalers = Informer(
+            api: Api(client: client, namespace: namespace), labelSelector: managed,
+            indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
+        pods = Informer(
+            api: Api(client: client, namespace: namespace), labelSelector: managed,
+            indexes: [Self.byInferenceService: labelKey(OperatorLabels.inferenceService)], metrics: metrics, logger: logger)
+        jobs = Informer(
+            api: Api(client: client, namespace: namespace), labelSelector: managed,
+            indexes: [Self.byRetrainPolicy: labelKey(OperatorLabels.retrainPolicy)], metrics: metrics, logger: logger)
     }
 
     /// Runs every informer until cancelled.

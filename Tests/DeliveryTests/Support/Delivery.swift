@@ -71,7 +71,9 @@ func scratchDirectory() throws -> URL {
 /// The chart rendered by Helm's engine (hack/helm-render.py, PyPI helm-python-sdk).
 enum Helm {
     /// Renders charts/sextant; the result's stdout is a YAML stream, its stderr Helm's error.
-    static func render(_ values: JSONValue = .object([:]), namespace: String = "sextant-system", name: String = "sextant", includeCRDs: Bool = false, notes: Bool = false) async throws -> ProcessResult {
+    static func render(
+        _ values: JSONValue = .object([:]), namespace: String = "sextant-system", name: String = "sextant", includeCRDs: Bool = false, notes: Bool = false
+    ) async throws -> ProcessResult {
         let json = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
         var arguments = ["python3", "hack/helm-render.py", "render", "--values-json", json, "--namespace", namespace, "--name", name]
         if includeCRDs { arguments.append("--include-crds") }
@@ -101,7 +103,9 @@ struct PolicyRule: Hashable, CustomStringConvertible {
     let verbs: [String]
 
     init(_ rule: OperatorPermissions.Rule) { (apiGroups, resources, verbs) = (rule.apiGroups, rule.resources, rule.verbs) }
-    init(_ json: JSONValue) { (apiGroups, resources, verbs) = (json["apiGroups"]?.strings ?? [], json["resources"]?.strings ?? [], json["verbs"]?.strings ?? []) }
+    init(_ json: JSONValue) {
+        (apiGroups, resources, verbs) = (json["apiGroups"]?.strings ?? [], json["resources"]?.strings ?? [], json["verbs"]?.strings ?? [])
+    }
 
     var description: String { "\(apiGroups) \(resources) \(verbs)" }
 
@@ -142,7 +146,8 @@ final class KubectlCluster: Sendable {
         }
         let environment = ["HOME": directory.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         return try await runProcess(
-            ["kubectl", "--kubeconfig", directory.appendingPathComponent("kubeconfig").path, "--cache-dir", directory.appendingPathComponent("cache").path] + arguments,
+            ["kubectl", "--kubeconfig", directory.appendingPathComponent("kubeconfig").path, "--cache-dir", directory.appendingPathComponent("cache").path]
+                + arguments,
             environment: environment, directory: directory)
     }
 }

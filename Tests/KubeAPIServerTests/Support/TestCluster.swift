@@ -14,9 +14,12 @@ final class TestCluster: Sendable {
         var logger = Logger(label: "test.apiserver")
         logger.logLevel = .warning
         let runtime = runnableImages.map {
-            LocalRuntime.Configuration(runnableImages: $0, directory: FileManager.default.temporaryDirectory.appendingPathComponent("sextant-runtime-\(UUID().uuidString)"), restartDelay: .milliseconds(50), maxRestartDelay: .milliseconds(400))
+            LocalRuntime.Configuration(
+                runnableImages: $0, directory: FileManager.default.temporaryDirectory.appendingPathComponent("sextant-runtime-\(UUID().uuidString)"),
+                restartDelay: .milliseconds(50), maxRestartDelay: .milliseconds(400))
         }
-        let cluster = try await LocalCluster(minorVersion: minorVersion, historyLimit: historyLimit, bookmarkInterval: .seconds(3600), runtime: runtime, logger: logger)
+        let cluster = try await LocalCluster(
+            minorVersion: minorVersion, historyLimit: historyLimit, bookmarkInterval: .seconds(3600), runtime: runtime, logger: logger)
         return TestCluster(cluster)
     }
 
@@ -45,7 +48,8 @@ final class TestCluster: Sendable {
 
     /// Creates a namespace for a test.
     func namespace(_ name: String) async throws -> String {
-        let response = try await http.request("POST", "/api/v1/namespaces", body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+        let response = try await http.request(
+            "POST", "/api/v1/namespaces", body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
         guard response.status == 201 else { throw TestError("creating namespace \(name): \(response.text)") }
         return name
     }
@@ -76,7 +80,9 @@ final class TestCluster: Sendable {
     }
 
     /// Runs real kubectl against this server and waits for it (at most `timeout` seconds).
-    func kubectl(_ arguments: [String], credentials: LocalCluster.Credentials = .certificate, stdin: String? = nil, timeout: Double = 60) async throws -> KubectlResult {
+    func kubectl(
+        _ arguments: [String], credentials: LocalCluster.Credentials = .certificate, stdin: String? = nil, timeout: Double = 60
+    ) async throws -> KubectlResult {
         let process = try startKubectl(arguments, credentials: credentials, stdin: stdin)
         let deadline = ContinuousClock.now + .seconds(timeout)
         while process.process.isRunning {

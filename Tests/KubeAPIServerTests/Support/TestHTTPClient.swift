@@ -200,7 +200,9 @@ actor WatchRecorder {
     private func waitFor(within seconds: Double, _ what: String, _ condition: ([JSONValue], Bool) -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while !condition(events, finished) {
-            if finished && !condition(events, finished) { throw TestError("watch ended before \(what); events: \(events.map { $0.jsonString() }) \(failure ?? "")") }
+            if finished && !condition(events, finished) {
+                throw TestError("watch ended before \(what); events: \(events.map { $0.jsonString() }) \(failure ?? "")")
+            }
             guard ContinuousClock.now < deadline else { throw TestError("no \(what) within \(seconds)s; events so far: \(events.count)") }
             try await Task.sleep(for: .milliseconds(5))
         }

@@ -63,9 +63,11 @@ extension ModelVersion {
                 driftBaseline: DriftBaseline(uri: "pvc://models/churn/baseline.json", digest: Fixtures.digest),
                 stage: .production,
                 smokeTest: SmokeTest(
-                    requests: [SmokeRequest(
-                        name: "typical", inputs: [["name": "input", "datatype": "FP32", "shape": [1, 2], "data": [0.5, 1.5]]],
-                        expected: ["label": [1]], tolerance: 0.001)],
+                    requests: [
+                        SmokeRequest(
+                            name: "typical", inputs: [["name": "input", "datatype": "FP32", "shape": [1, 2], "data": [0.5, 1.5]]],
+                            expected: ["label": [1]], tolerance: 0.001)
+                    ],
                     uri: "s3://models/churn/v2/examples.json")),
             status: ModelVersionStatus(
                 observedGeneration: 1, stage: .staging,
@@ -122,11 +124,18 @@ extension InferenceService {
                 rollout: RolloutProgress(
                     currentStep: 0, stepStartedAt: Fixtures.time, failures: 0,
                     analysis: [AnalysisResult(metric: "p99", value: 12.5, threshold: "<= 50", passed: true, window: "30s", time: Fixtures.time, message: "ok")]),
-                lastRollout: RolloutResult(version: 1, result: .promoted, reason: "AnalysisPassed", message: "all steps passed", time: Fixtures.time, modelVersionGeneration: 2),
-                conditions: [Fixtures.condition()]).withExperiment(ExperimentStatus(
+                lastRollout: RolloutResult(
+                    version: 1, result: .promoted, reason: "AnalysisPassed", message: "all steps passed", time: Fixtures.time, modelVersionGeneration: 2),
+                conditions: [Fixtures.condition()]
+            ).withExperiment(
+                ExperimentStatus(
                     phase: .concluded, startedAt: Fixtures.time,
-                    variants: [ExperimentVariantResult(version: 1, weight: 50, samples: 500, value: 0.91), ExperimentVariantResult(version: 2, weight: 50, samples: 510, value: 0.94)],
-                    test: "TwoProportionZTest", statistic: 1.8, pValue: 0.04, effectSize: 0.1, winner: 2, concludedAt: Fixtures.time, message: "version 2 wins")))
+                    variants: [
+                        ExperimentVariantResult(version: 1, weight: 50, samples: 500, value: 0.91),
+                        ExperimentVariantResult(version: 2, weight: 50, samples: 510, value: 0.94),
+                    ],
+                    test: "TwoProportionZTest", statistic: 1.8, pValue: 0.04, effectSize: 0.1, winner: 2, concludedAt: Fixtures.time, message: "version 2 wins")
+            ))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import SextantAPI
+
 @testable import SextantOperator
 
 // Fixture builders for the unit tests of the operator's pure decision functions, in the spirit
@@ -23,8 +24,10 @@ func condition(_ type: String, _ value: Bool, reason: String = "Test", generatio
 
 /// The conditions of a version whose artifact was found and whose gates passed at `generation`.
 func passedConditions(generation: Int64 = 1) -> [Condition] {
-    [condition(ModelVersionConditions.artifactVerified, true, reason: "Reachable", generation: generation),
-     condition(ModelVersionConditions.gatesPassed, true, reason: "GatesPassed", generation: generation)]
+    [
+        condition(ModelVersionConditions.artifactVerified, true, reason: "Reachable", generation: generation),
+        condition(ModelVersionConditions.gatesPassed, true, reason: "GatesPassed", generation: generation),
+    ]
 }
 
 /// A Model named `fraud` in namespace `ml`, with optional gates and retention.
@@ -37,8 +40,9 @@ func model(
     let promotion = staging == nil && production == nil ? nil : PromotionPolicy(staging: staging, production: production)
     return Model(
         metadata: metadata,
-        spec: ModelSpec(owner: "fraud-team@example.com", task: .classification, promotion: promotion,
-                        retention: keepArchived.map { RetentionPolicy(archivedVersionsToKeep: $0) }))
+        spec: ModelSpec(
+            owner: "fraud-team@example.com", task: .classification, promotion: promotion,
+            retention: keepArchived.map { RetentionPolicy(archivedVersionsToKeep: $0) }))
 }
 
 /// Version `n` of model `fraud` (`fraud-v<n>`). `stage` is the requested stage; `effective` and
@@ -108,10 +112,11 @@ func policy(
     var metadata = ObjectMeta(name: "fraud-retrain", namespace: "ml", annotations: annotations)
     metadata.uid = "uid-fraud-retrain"
     metadata.generation = 1
-    let spec = jobSpec ?? [
-        "backoffLimit": 0,
-        "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "train", "image": "trainer:1"]]]],
-    ]
+    let spec =
+        jobSpec ?? [
+            "backoffLimit": 0,
+            "template": ["spec": ["restartPolicy": "Never", "containers": [["name": "train", "image": "trainer:1"]]]],
+        ]
     return RetrainPolicy(
         metadata: metadata,
         spec: RetrainPolicySpec(

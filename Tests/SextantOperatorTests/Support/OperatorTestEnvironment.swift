@@ -63,7 +63,9 @@ final class OperatorTestEnvironment: Sendable {
     /// Starts a cluster and the operator. `faults` gives extra `sextant-server serve` flags per
     /// model version (e.g. `[2: ["--fault-error-rate", "0.5"]]`): the server image then runs a
     /// small wrapper script that adds them, so one version of a model can misbehave.
-    static func start(namespace: String, configuration: OperatorConfiguration = OperatorConfiguration(), faults: [Int: [String]] = [:]) async throws -> OperatorTestEnvironment {
+    static func start(
+        namespace: String, configuration: OperatorConfiguration = OperatorConfiguration(), faults: [Int: [String]] = [:]
+    ) async throws -> OperatorTestEnvironment {
         var logger = Logger(label: "test.operator")
         logger.logLevel = ProcessInfo.processInfo.environment["SEXTANT_TEST_LOG"] == nil ? .critical : .debug
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-operator-test-\(UUID().uuidString)")
@@ -83,7 +85,8 @@ final class OperatorTestEnvironment: Sendable {
         let runtime = LocalRuntime.Configuration(
             runnableImages: [LocalRuntime.RunnableImage(image: "ghcr.io/sextant-ml/sextant-server", command: serverCommand)],
             directory: directory.appendingPathComponent("pods"), restartDelay: .milliseconds(100), maxRestartDelay: .seconds(1))
-        let cluster = try await LocalCluster(bookmarkInterval: .seconds(3600), runtime: runtime, serviceClusterIPRange: try randomLoopbackRange(), logger: logger)
+        let cluster = try await LocalCluster(
+            bookmarkInterval: .seconds(3600), runtime: runtime, serviceClusterIPRange: try randomLoopbackRange(), logger: logger)
         let clusterTask = Task { try await cluster.run() }
         let client = try KubernetesClient(configuration: ClientConfiguration(server: cluster.httpURL), logger: logger)
         try await LocalInstallation.installCRDs(client)
@@ -130,7 +133,9 @@ final class OperatorTestEnvironment: Sendable {
     func dump() async -> String {
         var lines: [String] = []
         for (kind, plural) in [("InferenceService", "inferenceservices"), ("ModelVersion", "modelversions"), ("RetrainPolicy", "retrainpolicies")] {
-            let api = DynamicApi(client: client, resource: GroupVersionResource(group: "ml.sextant.dev", version: "v1alpha1", resource: plural), namespaced: true, namespace: namespace)
+            let api = DynamicApi(
+                client: client, resource: GroupVersionResource(group: "ml.sextant.dev", version: "v1alpha1", resource: plural), namespaced: true,
+                namespace: namespace)
             for item in (try? await api.list().items) ?? [] {
                 lines.append("\(kind)/\(item["metadata"]?["name"]?.stringValue ?? ""): \(item["status"]?.jsonString() ?? "no status")")
             }
@@ -179,12 +184,17 @@ final class OperatorTestEnvironment: Sendable {
         var request = HTTPClientRequest(url: "\(baseURL)/v2/models/\(model)/infer")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":["# + row.map { String($0) }.joined(separator: ",") + "]}]}"))
+        request.body = .bytes(
+            ByteBuffer(string: #"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":["# + row.map { String($0) }.joined(separator: ",") + "]}]}")
+        )
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             let json = try? JSONValue(parsing: Data(body.readableBytesView))
-            return (Int(response.status.code), json?["model_version"]?.stringValue ?? (response.status.code == 200 ? nil : String(buffer: body).prefix(200).description))
+            return (
+                Int(response.status.code),
+                json?["model_version"]?.stringValue ?? (response.status.code == 200 ? nil : String(buffer: body).prefix(200).description)
+            )
         } catch {
             return (0, "\(error)")
         }
@@ -220,7 +230,9 @@ enum Fixtures {
         ]
     }
 
-    static func inferenceService(provider: String = "Router", steps: [Int] = [50, 100], stepInterval: String = "1s", progressDeadline: String = "60s", analysis: JSONValue? = nil) -> JSONValue {
+    static func inferenceService(
+        provider: String = "Router", steps: [Int] = [50, 100], stepInterval: String = "1s", progressDeadline: String = "60s", analysis: JSONValue? = nil
+    ) -> JSONValue {
         var service: JSONValue = [
             "apiVersion": "ml.sextant.dev/v1alpha1", "kind": "InferenceService", "metadata": ["name": "flower-classifier"],
             "spec": [

@@ -30,14 +30,14 @@ final class PrometheusServer: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sextant-prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
-        global:
-          scrape_interval: 1s
-          evaluation_interval: 1s
-        scrape_configs:
-          - job_name: sextant
-            static_configs:
-              - targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))]
-        """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: sextant
+                static_configs:
+                  - targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))]
+            """
         let configFile = directory.appendingPathComponent("prometheus.yml")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         url = "http://127.0.0.1:\(port)"
