@@ -6,24 +6,29 @@ import Foundation
 /// buffer and writes it with one system call, then waits `batchInterval` so that under load
 /// many lines share each write. An idle writer is woken by the first new line, so a quiet
 /// server's lines appear at once. Pending lines are written at process exit; a crash can lose
-/// at most the last `batchInterval` of lines.
+/// at most the last `batchInterval` of lines. When the destination blocks (a stalled log
+/// pipe), at most `maxPendingBytes` wait; later lines are dropped and counted, and a line saying
+/// how many were dropped is written once the destination accepts data again.
 public final class BufferedLogWriter: @unchecked Sendable {
     /// The process's standard error.
     public static let standardError = BufferedLogWriter(fileDescriptor: 2)
 
     private let fileDescriptor: Int32
     private let batchInterval: TimeInterval
+    private let maxPendingBytes: Int
     /// Held while a batch is taken and written, so batches reach the file in order.
     private let writeLock = NSLock()
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var pending: [UInt8] = []
+    private var dropped = 0
     private var writerIsWaiting = false
 
     /// Creates a writer for `fileDescriptor`, starting its thread. The descriptor stays open.
-    public init(fileDescriptor: Int32, batchInterval: TimeInterval = 0.01) {
+    public init(fileDescriptor: Int32, batchInterval: TimeInterval = 0.01, maxPendingBytes: Int = 8 << 20) {
         self.fileDescriptor = fileDescriptor
         self.batchInterval = batchInterval
+        self.maxPendingBytes = maxPendingBytes
         let thread = Thread { [self] in writeForever() }
         thread.name = "log-writer"
         thread.start()
@@ -34,7 +39,11 @@ public final class BufferedLogWriter: @unchecked Sendable {
     public func write(_ line: [UInt8]) {
         condition.lock()
         let wake = writerIsWaiting && pending.isEmpty
-        pending.append(contentsOf: line)
+        if pending.count + line.count <= maxPendingBytes {
+            pending.append(contentsOf: line)
+        } else {
+            dropped += 1
+        }
         condition.unlock()
         if wake { condition.signal() }
     }
@@ -63,7 +72,11 @@ public final class BufferedLogWriter: @unchecked Sendable {
     private func takePending() -> [UInt8] {
         condition.lock()
         defer { condition.unlock() }
-        let batch = pending
+        var batch = pending
+        if dropped > 0 {
+            batch.append(contentsOf: "{\"level\":\"warning\",\"msg\":\"\(dropped) log lines dropped: the log destination did not keep up\"}\n".utf8)
+            dropped = 0
+        }
         pending = []
         pending.reserveCapacity(batch.count)
         return batch

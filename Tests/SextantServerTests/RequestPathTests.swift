@@ -56,4 +56,57 @@ struct RequestPathTests {
         let stamp = try #require(formatter.date(from: objects[0]["ts"] ?? ""), "\(objects[0])")
         #expect(abs(stamp.timeIntervalSince(before)) < 60)
     }
+
+    @Test("a stalled log destination bounds the buffer: lines beyond it are dropped and counted")
+    func stalledDestination() throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let (readEnd, writeEnd) = (descriptors[0], descriptors[1])
+        defer { close(readEnd); close(writeEnd) }
+        // Fill the pipe so the writer's next write blocks until the test reads.
+        let flags = fcntl(writeEnd, F_GETFL)
+        _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
+        let filler = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
+        var filled = 0
+        while true {
+            let written = filler.withUnsafeBytes { Foundation.write(writeEnd, $0.baseAddress!, $0.count) }
+            if written <= 0 { break }
+            filled += written
+        }
+        _ = fcntl(writeEnd, F_SETFL, flags)
+        let writer = BufferedLogWriter(fileDescriptor: writeEnd, maxPendingBytes: 1_000)
+        let line = Array("{\"msg\":\"request\"}\n".utf8)
+        for _ in 0..<500 { writer.write(line) }
+        // Drain everything (the filler, then the lines) while the writer catches up.
+        let received = ReceivedBytes()
+        let drain = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count <= 0 { return }
+                received.append(buffer[0..<count].filter { $0 != UInt8(ascii: "x") })
+            }
+        }
+        drain.start()
+        writer.flush()
+        let deadline = Date().addingTimeInterval(10)
+        var text = received.text
+        while Date() < deadline, !text.contains("log lines dropped") {
+            Thread.sleep(forTimeInterval: 0.01)
+            text = received.text
+        }
+        #expect(filled > 0)
+        #expect(text.contains("log lines dropped: the log destination did not keep up"), "\(text.suffix(300))")
+        let kept = text.components(separatedBy: "\"msg\":\"request\"").count - 1
+        #expect(kept > 0 && kept < 500, "kept \(kept) of 500 lines with a 1,000-byte buffer")
+    }
+}
+
+/// Bytes a reader thread collects, read by the test.
+final class ReceivedBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+
+    func append(_ more: [UInt8]) { lock.withLock { bytes.append(contentsOf: more) } }
+    var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
 }
