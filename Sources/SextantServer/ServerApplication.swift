@@ -91,7 +91,7 @@ public func endpointTemplate(_ path: String) -> String {
         }
     }
     if part(0, is: "v1"), parts.count == 3, part(1, is: "models") {
-        return parts[2].reversed().starts(with: ":predict".utf8.reversed()) ? "/v1/models/{name}:predict" : "/v1/models/{name}"
+        return String(decoding: parts[2], as: UTF8.self).hasSuffix(":predict") ? "/v1/models/{name}:predict" : "/v1/models/{name}"
     }
     return "unmatched"
 }
