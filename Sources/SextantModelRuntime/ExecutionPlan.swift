@@ -1,18 +1,39 @@
 /// The graph compiled for evaluation: constants, and one step per node in topological order,
 /// every kernel built and validated at load time.
 struct ExecutionPlan: Sendable {
-    /// One node: its kernel and the value names it reads and writes ("" = omitted input).
-    struct Step: Sendable {
+    /// One node: its kernel and the value names it reads and writes ("" = omitted input). A
+    /// class, so running the plan does not copy (and reference-count) every field of every step.
+    final class Step: Sendable {
         let op: String
         let kernel: any Kernel
         let inputs: [String]
         let outputs: [String]
         /// Intermediate values read for the last time by this step, dropped after it runs.
-        var releases: [String] = []
+        let releases: [String]
+        /// Where `inputs`, `outputs` (nil for an omitted one) and `releases` live in the value table.
+        let inputSlots: [Int?]
+        let outputSlots: [Int?]
+        let releaseSlots: [Int]
+
+        init(op: String, kernel: any Kernel, inputs: [String], outputs: [String], releases: [String], slots: [String: Int]) {
+            self.op = op
+            self.kernel = kernel
+            self.inputs = inputs
+            self.outputs = outputs
+            self.releases = releases
+            inputSlots = inputs.map { $0.isEmpty ? nil : slots[$0] }
+            outputSlots = outputs.map { $0.isEmpty ? nil : slots[$0] }
+            releaseSlots = releases.compactMap { slots[$0] }
+        }
     }
 
     let constants: [String: Tensor]
     let steps: [Step]
+    /// Every value name's slot in the table a run works on (numbered once here, so a run looks
+    /// values up by index instead of hashing names).
+    let slots: [String: Int]
+    /// The table a run starts from: the constants in their slots, everything else empty.
+    let initialValues: [Value?]
 
     /// Orders the nodes topologically (Kahn's algorithm, stable in file order) and builds kernels.
     ///
@@ -75,8 +96,8 @@ struct ExecutionPlan: Sendable {
             throw ModelRuntimeError.invalidGraph("the graph has a cycle through nodes \(stuck.joined(separator: ", "))")
         }
 
-        var steps: [Step] = []
-        steps.reserveCapacity(order.count)
+        var nodes: [(op: String, kernel: any Kernel, inputs: [String], outputs: [String])] = []
+        nodes.reserveCapacity(order.count)
         for index in order {
             let node = graph.node[index]
             let domain = OperatorRegistry.isDefaultDomain(node.domain) ? "" : node.domain
@@ -90,40 +111,57 @@ struct ExecutionPlan: Sendable {
                 node: node, op: op, attributes: attributes, opsetVersion: version, constants: constants)
             let kernel = try OperatorRegistry.makeKernel(domain: domain, opType: node.opType, context: context)
             try attributes.checkAllUnderstood()
-            steps.append(Step(op: op, kernel: kernel, inputs: Array(node.input), outputs: Array(node.output)))
+            nodes.append((op, kernel, Array(node.input), Array(node.output)))
         }
         // Free each intermediate after its last reader so large batches do not keep every
         // intermediate tensor alive until the end of the request.
         var lastReader: [String: Int] = [:]
-        for (position, step) in steps.enumerated() {
-            for input in step.inputs where !input.isEmpty { lastReader[input] = position }
+        for (position, node) in nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { lastReader[input] = position }
         }
-        let produced = Set(steps.flatMap(\.outputs))
+        let produced = Set(nodes.flatMap(\.outputs))
+        var releases = [[String]](repeating: [], count: nodes.count)
         for (name, position) in lastReader where produced.contains(name) && !graphOutputs.contains(name) {
-            steps[position].releases.append(name)
+            releases[position].append(name)
         }
+        var slots: [String: Int] = [:]
+        for name in graphInputs.sorted() + constants.keys.sorted() + nodes.flatMap(\.outputs) where !name.isEmpty && slots[name] == nil {
+            slots[name] = slots.count
+        }
+        let steps = nodes.enumerated().map { position, node in
+            Step(op: node.op, kernel: node.kernel, inputs: node.inputs, outputs: node.outputs, releases: releases[position], slots: slots)
+        }
+        var initialValues = [Value?](repeating: nil, count: slots.count)
+        for (name, tensor) in constants { initialValues[slots[name]!] = .tensor(tensor) }
         self.constants = constants
         self.steps = steps
+        self.slots = slots
+        self.initialValues = initialValues
     }
 
-    /// Runs every step over `inputs` (already validated) and returns all computed values.
-    func evaluate(inputs: [String: Value]) throws -> [String: Value] {
-        var values = inputs
-        for (name, tensor) in constants where values[name] == nil {
-            values[name] = .tensor(tensor)
+    /// Runs every step over `inputs` (already validated; they take precedence over constants of
+    /// the same name) and returns the values named in `outputs` that were computed.
+    func evaluate(inputs: [String: Value], outputs: [String]) throws -> [String: Value] {
+        var values = initialValues
+        for (name, value) in inputs {
+            if let slot = slots[name] { values[slot] = value }
         }
         for step in steps {
-            let arguments = KernelInputs(values: step.inputs.map { $0.isEmpty ? nil : values[$0] }, op: step.op)
+            let arguments = KernelInputs(values: step.inputSlots.map { slot in slot.flatMap { values[$0] } }, op: step.op)
             let results = try step.kernel.run(arguments)
             guard results.count >= step.outputs.count else {
                 throw ModelRuntimeError.evaluationFailed(
                     op: step.op, reason: "produced \(results.count) outputs, the graph declares \(step.outputs.count)")
             }
-            for (name, result) in zip(step.outputs, results) where !name.isEmpty {
-                values[name] = result
+            for (slot, result) in zip(step.outputSlots, results) {
+                if let slot { values[slot] = result }
             }
-            for name in step.releases { values[name] = nil }
+            for slot in step.releaseSlots { values[slot] = nil }
         }
-        return values
+        var results = [String: Value](minimumCapacity: outputs.count)
+        for name in outputs {
+            if let slot = slots[name], let value = values[slot] { results[name] = value }
+        }
+        return results
     }
 }

@@ -11,6 +11,8 @@ public struct ONNXModel: Sendable {
     public let inputs: [ValueSignature]
     /// The graph outputs `run` returns, in graph order.
     public let outputs: [ValueSignature]
+    /// The outputs' names, in order (what every run returns).
+    let outputNames: [String]
     /// The imported opsets: domain ("ai.onnx" for the default domain) → version.
     public let opsetImports: [String: Int64]
     /// `producer_name` and `producer_version` from the model, e.g. ("skl2onnx", "1.20.0").
@@ -80,6 +82,7 @@ public struct ONNXModel: Sendable {
 
         self.inputs = inputs
         self.outputs = outputs
+        outputNames = outputs.map(\.name)
         self.opsetImports = Dictionary(uniqueKeysWithValues: opsets.map { ($0.key.isEmpty ? "ai.onnx" : $0.key, $0.value) })
         self.producer = (model.producerName, model.producerVersion)
         self.metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
@@ -92,10 +95,11 @@ public struct ONNXModel: Sendable {
     ///   declared ones and shapes must match every fixed dimension (`-1` dims are free).
     /// - Returns: every graph output by name: tensors, or `MapSequence` for ZipMap outputs.
     public func run(inputs provided: [String: Tensor]) throws -> [String: Value] {
-        for name in provided.keys.sorted() where !inputs.contains(where: { $0.name == name }) {
+        func isUnknown(_ name: String) -> Bool { !inputs.contains { $0.name == name } }
+        if provided.keys.contains(where: isUnknown), let name = provided.keys.filter(isUnknown).min() {
             throw ModelRuntimeError.unknownInput(name: name, expected: inputs.map(\.name))
         }
-        var values: [String: Value] = [:]
+        var values = [String: Value](minimumCapacity: inputs.count)
         for signature in inputs {
             guard let tensor = provided[signature.name] else {
                 throw ModelRuntimeError.missingInput(name: signature.name)
@@ -113,13 +117,9 @@ public struct ONNXModel: Sendable {
             }
             values[signature.name] = .tensor(tensor)
         }
-        let computed = try plan.evaluate(inputs: values)
-        var results: [String: Value] = [:]
-        for output in outputs {
-            guard let value = computed[output.name] else {
-                throw ModelRuntimeError.evaluationFailed(op: "graph", reason: "output '\(output.name)' was not computed")
-            }
-            results[output.name] = value
+        let results = try plan.evaluate(inputs: values, outputs: outputNames)
+        for name in outputNames where results[name] == nil {
+            throw ModelRuntimeError.evaluationFailed(op: "graph", reason: "output '\(name)' was not computed")
         }
         return results
     }

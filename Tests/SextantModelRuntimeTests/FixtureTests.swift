@@ -17,6 +17,42 @@ struct FixtureTests {
         #expect(problems.isEmpty, "\(name): \(problems.prefix(8).joined(separator: "; "))")
     }
 
+    /// Single rows and small batches take other code paths than large batches (the forests
+    /// interleave trees instead of rows): each row must get exactly the batch's answer.
+    @Test("row by row and in twos and threes, the outputs equal the batch's exactly", arguments: Fixtures.zoo.names)
+    func smallBatchesEqualTheBatch(name: String) throws {
+        let model = try Fixtures.zoo.model(name)
+        let expected = try Fixtures.zoo.expected(name)
+        let inputs = try #require(expected["inputs"] as? [String: [String: Any]])
+        guard inputs.count == 1, let (inputName, spec) = inputs.first else { return }
+        let batch = try jsonTensor(spec)
+        guard batch.rank == 2, let values = batch.floats ?? batch.doubles.map({ $0.map { Float($0) } }), batch.floats != nil else { return }
+        let (rows, width) = (batch.shape[0], batch.shape[1])
+        let whole = try model.run(inputs: [inputName: batch])
+        for size in [1, 2, 3] {
+            var start = 0
+            while start + size <= rows {
+                let part = try Tensor(shape: [size, width], floats: Array(values[(start * width)..<((start + size) * width)]))
+                let results = try model.run(inputs: [inputName: part])
+                for (output, value) in whole {
+                    guard case .tensor(let full) = value, full.rank >= 1, full.shape[0] == rows, case .tensor(let small)? = results[output] else { continue }
+                    let perRow = full.count / max(rows, 1)
+                    let range = (start * perRow)..<((start + size) * perRow)
+                    let same: Bool
+                    switch (full.storage, small.storage) {
+                    case (.float(let a), .float(let b)): same = Array(a[range]) == b
+                    case (.double(let a), .double(let b)): same = Array(a[range]) == b
+                    case (.int64(let a), .int64(let b)): same = Array(a[range]) == b
+                    case (.string(let a), .string(let b)): same = Array(a[range]) == b
+                    default: same = true
+                    }
+                    #expect(same, "\(name).\(output): rows \(start)..<\(start + size) differ from the batch")
+                }
+                start += size
+            }
+        }
+    }
+
     @Test("an empty batch gives empty outputs", arguments: Fixtures.zoo.names)
     func emptyBatch(name: String) throws {
         let model = try Fixtures.zoo.model(name)

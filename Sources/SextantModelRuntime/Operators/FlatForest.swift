@@ -66,7 +66,8 @@ struct FlatForest<T: BinaryFloatingPoint & Sendable>: Sendable {
     ///
     /// In the common all-BRANCH_LEQ case, rows go through a tree four at a time for a fixed
     /// number of steps (the tree's depth; leaves loop onto themselves), so the four dependent
-    /// load chains overlap instead of waiting on each other.
+    /// load chains overlap instead of waiting on each other; with fewer than four rows, eight
+    /// trees go at a time for each row instead.
     ///
     /// `x` holds `rows * columns` features; the caller has checked `columns > maxFeature`.
     @inline(__always)
@@ -119,7 +120,51 @@ struct FlatForest<T: BinaryFloatingPoint & Sendable>: Sendable {
                                     row += 1
                                 }
                             }
-                            for (tree, root) in roots.enumerated() {
+                            // Fewer than four rows (a single-row request): eight trees at a time
+                            // for each row instead, so the load chains still overlap. Each row
+                            // still sees the trees in order, so sums come out the same.
+                            @inline(__always)
+                            func eightTreesAtATime(_ step: (Int, UnsafePointer<T>) -> Int) -> Int {
+                                var tree = 0
+                                while tree + 8 <= roots.count {
+                                    var depth = 0
+                                    for t in tree..<(tree + 8) { depth = max(depth, Int(depths[t])) }
+                                    for row in 0..<rows {
+                                        let features = base + row * columns
+                                        var n0 = Int(roots[tree]), n1 = Int(roots[tree + 1])
+                                        var n2 = Int(roots[tree + 2]), n3 = Int(roots[tree + 3])
+                                        var n4 = Int(roots[tree + 4]), n5 = Int(roots[tree + 5])
+                                        var n6 = Int(roots[tree + 6]), n7 = Int(roots[tree + 7])
+                                        for _ in 0..<depth {
+                                            n0 = step(n0, features)
+                                            n1 = step(n1, features)
+                                            n2 = step(n2, features)
+                                            n3 = step(n3, features)
+                                            n4 = step(n4, features)
+                                            n5 = step(n5, features)
+                                            n6 = step(n6, features)
+                                            n7 = step(n7, features)
+                                        }
+                                        visit(row, n0)
+                                        visit(row, n1)
+                                        visit(row, n2)
+                                        visit(row, n3)
+                                        visit(row, n4)
+                                        visit(row, n5)
+                                        visit(row, n6)
+                                        visit(row, n7)
+                                    }
+                                    tree += 8
+                                }
+                                return tree
+                            }
+                            var firstTree = 0
+                            if rows < 4, allPlainLEQ {
+                                firstTree = eightTreesAtATime(plainStep)
+                            } else if rows < 4, uniformMode != nil {
+                                firstTree = eightTreesAtATime(trackingStep)
+                            }
+                            for (tree, root) in roots.enumerated().dropFirst(firstTree) {
                                 let start = Int(root)
                                 if allPlainLEQ {
                                     fixedDepth(start, Int(depths[tree]), plainStep)
