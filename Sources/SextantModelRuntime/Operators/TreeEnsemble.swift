@@ -11,10 +11,13 @@ enum TreeAggregate: String, Sendable {
 struct TreeEnsembleForests: Sendable {
     let float: FlatForest<Float>
     let double: FlatForest<Double>
+    /// The float forest padded to perfect trees, when it qualifies (see `PerfectForest`).
+    let perfect: PerfectForest?
 
     init(_ forest: FlatForest<Double>) {
         double = forest
         float = forest.converted(to: Float.self)
+        perfect = PerfectForest(float)
     }
 
     /// Accumulates the votes of every tree for every row: `scores`/`hasScore` are `rows * targets`.
@@ -26,18 +29,47 @@ struct TreeEnsembleForests: Sendable {
             throw inputs.fail("input has \(columns) features, the trees read feature \(double.maxFeature)")
         }
         if case .double(let x) = input.storage {
-            let (scores, has) = Self.accumulate(double, x, rows, columns, targets, aggregate)
+            let (scores, has) = Self.accumulate(double, nil, x, rows, columns, targets, aggregate)
             return (rows, scores, has, double.treeCount)
         }
         guard let x = input.convertedToFloats() else {
             throw inputs.fail("input must be numeric, got \(input.elementType)")
         }
-        let (scores, has) = Self.accumulate(float, x, rows, columns, targets, aggregate)
+        let (scores, has) = Self.accumulate(float, perfect, x, rows, columns, targets, aggregate)
         return (rows, scores.map { Double($0) }, has, float.treeCount)
     }
 
+    /// Sums the votes of a forest whose leaves all vote for the same targets, read next to the
+    /// padded leaf slots (the common case: one weight per leaf, or one per class). Each row adds
+    /// its trees in order, as the flat layout does.
+    private static func sumDenseVotes(
+        _ perfect: PerfectForest, _ leaves: UnsafeMutableBufferPointer<Int32>, _ rows: Int, _ targets: Int,
+        _ scores: UnsafeMutableBufferPointer<Float>, _ has: UnsafeMutableBufferPointer<Bool>
+    ) {
+        let width = perfect.voteWidth
+        let first = perfect.firstVoteTarget
+        let trees = perfect.treeCount
+        perfect.leafWeight.withUnsafeBufferPointer { weight in
+            for row in 0..<rows {
+                let out = row &* targets &+ first
+                let reached = leaves.baseAddress! + row &* trees
+                if width == 1 {
+                    var sum = scores[out]
+                    for tree in 0..<trees { sum += weight[Int(reached[tree])] }
+                    scores[out] = sum
+                } else {
+                    for tree in 0..<trees {
+                        let from = Int(reached[tree]) &* width
+                        for k in 0..<width { scores[out &+ k] += weight[from &+ k] }
+                    }
+                }
+                for k in 0..<width where trees > 0 { has[out &+ k] = true }
+            }
+        }
+    }
+
     private static func accumulate<T: BinaryFloatingPoint & Sendable>(
-        _ forest: FlatForest<T>, _ x: [T], _ rows: Int, _ columns: Int, _ targets: Int, _ aggregate: TreeAggregate
+        _ forest: FlatForest<T>, _ perfect: PerfectForest?, _ x: [T], _ rows: Int, _ columns: Int, _ targets: Int, _ aggregate: TreeAggregate
     ) -> ([T], [Bool]) {
         var scores = [T](repeating: 0, count: rows * targets)
         var has = [Bool](repeating: false, count: rows * targets)
@@ -48,7 +80,9 @@ struct TreeEnsembleForests: Sendable {
                         forest.voteWeight.withUnsafeBufferPointer { voteWeight in
                             scores.withUnsafeMutableBufferPointer { scores in
                                 has.withUnsafeMutableBufferPointer { has in
-                                    forest.forEachLeaf(x: x, rows: rows, columns: columns) { row, leaf in
+                                    // One vote loop for both layouts.
+                                    @inline(__always)
+                                    func vote(_ row: Int, _ leaf: Int) {
                                         let start = Int(voteStart[leaf])
                                         for vote in start..<(start + Int(voteCount[leaf])) {
                                             let slot = row * targets + Int(voteTarget[vote])
@@ -63,6 +97,30 @@ struct TreeEnsembleForests: Sendable {
                                             }
                                             has[slot] = true
                                         }
+                                    }
+                                    // Only float forests have a perfect layout (the caller passes
+                                    // nil otherwise), so T is Float here and rebinding changes nothing.
+                                    if let perfect, T.self == Float.self {
+                                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows * perfect.treeCount) { leaves in
+                                            x.withMemoryRebound(to: Float.self) { x in
+                                                perfect.findLeaves(x: x, rows: rows, columns: columns, into: leaves)
+                                            }
+                                            if perfect.voteWidth > 0, aggregate == .sum || aggregate == .average {
+                                                scores.withMemoryRebound(to: Float.self) { scores in
+                                                    Self.sumDenseVotes(perfect, leaves, rows, targets, scores, has)
+                                                }
+                                                return
+                                            }
+                                            perfect.leaf.withUnsafeBufferPointer { leaf in
+                                                for row in 0..<rows {
+                                                    for tree in 0..<perfect.treeCount {
+                                                        vote(row, Int(leaf[Int(leaves[row * perfect.treeCount + tree])]))
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    } else {
+                                        forest.forEachLeaf(x: x, rows: rows, columns: columns, vote)
                                     }
                                 }
                             }

@@ -1,0 +1,269 @@
+/// A tree ensemble with every tree padded to the same depth and stored breadth-first, so a
+/// node's children are found by arithmetic instead of loads: the children of slot `n` are
+/// `2n + 1` (true branch) and `2n + 2` (false branch), and every row takes exactly `depth` steps.
+///
+/// A leaf shallower than `depth` is grown into a subtree whose inner slots test nothing that
+/// matters (feature 0, threshold 0) and whose leaves all name the same original leaf, so whichever
+/// way a row goes below it, it ends at that leaf. Built from a `FlatForest` whose branches all
+/// share one mode (BRANCH_LEQ or BRANCH_LT, missing-value tracking per node allowed) and whose
+/// padded size stays within a budget; other forests keep the flat layout.
+///
+/// Rows step through the trees level by level: the next slot of many independent walks (rows of a
+/// batch, or the trees of a single row) is computed in one pass, so the processor overlaps them
+/// instead of waiting on one chain of loads at a time. Branch tests compare integer keys that
+/// order like the floats (`orderKey`), and the next slot is computed without a branch.
+struct PerfectForest: Sendable {
+    /// Levels of branches every tree has (0 when every tree is a single leaf).
+    let depth: Int
+    let treeCount: Int
+    /// Inner slots per tree: `2^depth - 1`.
+    let innerSlots: Int
+    /// `treeCount * innerSlots` entries, tree by tree, breadth-first within a tree: the feature
+    /// index in the high 32 bits and the threshold's `orderKey` in the low 32, so one load
+    /// fetches both.
+    let node: [UInt64]
+    /// Per inner slot, whether a NaN feature takes the true branch; empty when no node tracks.
+    let tracksMissing: [Bool]
+    /// True when branches test `value < threshold`, false for `value <= threshold`.
+    let strict: Bool
+    /// `treeCount * 2^depth` entries: the `FlatForest` leaf each padded leaf slot stands for.
+    let leaf: [Int32]
+    /// When every leaf votes for the same run of targets `firstVoteTarget ..< firstVoteTarget +
+    /// voteWidth`, one weight per target in order (one vote for one class or target, or one per
+    /// class), the votes copied next to each leaf slot: `leafWeight[slot * voteWidth + k]`.
+    /// `voteWidth` is 0 when leaves vote differently.
+    let voteWidth: Int
+    let firstVoteTarget: Int
+    let leafWeight: [Float]
+
+    /// Inner slots the padded layout may use per node of the flat one, and at least this many
+    /// slots in all, so small forests always qualify.
+    static var growthLimit: Int { 8 }
+    static var smallForestSlots: Int { 1 << 16 }
+    static var maximumDepth: Int { 20 }
+
+    /// The padded layout of `forest`, or nil when its branch modes differ or padding would use
+    /// too much memory.
+    init?(_ forest: FlatForest<Float>) {
+        guard let mode = forest.uniformMode, !forest.roots.isEmpty, !forest.threshold.contains(where: \.isNaN) else {
+            return nil
+        }
+        let depth = Int(forest.depths.max() ?? 0)
+        guard depth <= Self.maximumDepth else { return nil }
+        let innerSlots = (1 << depth) - 1
+        let totalSlots = forest.roots.count * (innerSlots + 1)
+        guard totalSlots <= max(Self.smallForestSlots, Self.growthLimit * forest.mode.count) else { return nil }
+
+        var node = [UInt64](repeating: 0, count: forest.roots.count * innerSlots)
+        var tracks = [Bool](repeating: false, count: forest.roots.count * innerSlots)
+        var leaf = [Int32](repeating: 0, count: forest.roots.count << depth)
+        var anyTracks = false
+        for (tree, root) in forest.roots.enumerated() {
+            let innerBase = tree * innerSlots
+            let leafBase = tree << depth
+            // (flat node, slot within the tree, level); a leaf reached early fills its whole subtree.
+            var pending: [(node: Int, slot: Int, level: Int)] = [(Int(root), 0, 0)]
+            while let (flat, slot, level) = pending.popLast() {
+                if level == depth {
+                    leaf[leafBase + slot - innerSlots] = Int32(flat)
+                    continue
+                }
+                let isLeaf = forest.mode[flat] == TreeNodeMode.leaf
+                if !isLeaf {
+                    node[innerBase + slot] = Self.pack(feature: forest.feature[flat], threshold: forest.threshold[flat])
+                    if forest.mode[flat] & TreeNodeMode.missingTracksTrue != 0 {
+                        tracks[innerBase + slot] = true
+                        anyTracks = true
+                    }
+                }
+                pending.append((isLeaf ? flat : Int(forest.trueChild[flat]), 2 * slot + 1, level + 1))
+                pending.append((isLeaf ? flat : Int(forest.falseChild[flat]), 2 * slot + 2, level + 1))
+            }
+        }
+        self.depth = depth
+        self.treeCount = forest.roots.count
+        self.innerSlots = innerSlots
+        self.node = node
+        self.tracksMissing = anyTracks ? tracks : []
+        self.strict = mode == TreeNodeMode.lt
+        self.leaf = leaf
+        (voteWidth, firstVoteTarget, leafWeight) = Self.denseVotes(forest, leaf)
+    }
+
+    /// The votes of `forest` laid out per padded leaf slot, when every leaf votes for the same
+    /// run of targets in the same order; `(0, 0, [])` otherwise.
+    private static func denseVotes(_ forest: FlatForest<Float>, _ leaf: [Int32]) -> (Int, Int, [Float]) {
+        guard let first = leaf.first.map(Int.init) else { return (0, 0, []) }
+        let width = Int(forest.voteCount[first])
+        guard width > 0 else { return (0, 0, []) }
+        let firstTarget = Int(forest.voteTarget[Int(forest.voteStart[first])])
+        var weights: [Float] = []
+        weights.reserveCapacity(leaf.count * width)
+        for node in leaf.map(Int.init) {
+            guard Int(forest.voteCount[node]) == width else { return (0, 0, []) }
+            let start = Int(forest.voteStart[node])
+            for k in 0..<width {
+                guard Int(forest.voteTarget[start + k]) == firstTarget + k else { return (0, 0, []) }
+                weights.append(forest.voteWeight[start + k])
+            }
+        }
+        return (width, firstTarget, weights)
+    }
+
+    /// Finds the leaf each row reaches in each tree: `leaves[row * treeCount + tree]` becomes the
+    /// padded leaf slot (`leaf[slot]` is the `FlatForest`'s leaf; `leafWeight` is indexed by it).
+    ///
+    /// Batches of `blockRows` or more go tree by tree (the tree stays in cache), all rows one
+    /// level at a time; smaller ones go row by row, all trees one level at a time. `x` holds
+    /// `rows * columns` features; the caller has checked every feature index fits.
+    func findLeaves(x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into leaves: UnsafeMutableBufferPointer<Int32>) {
+        guard rows > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows * columns) { keys in
+            for index in 0..<(rows * columns) { keys[index] = Self.orderKey(x[index]) }
+            let keys = UnsafePointer(keys.baseAddress!)
+            switch (strict, tracksMissing.isEmpty) {
+            case (false, true): walk(LessOrEqual.self, keys, rows, columns, leaves)
+            case (true, true): walk(Less.self, keys, rows, columns, leaves)
+            case (false, false): walk(LessOrEqualOrTrackedMissing.self, keys, rows, columns, leaves)
+            case (true, false): walk(LessOrTrackedMissing.self, keys, rows, columns, leaves)
+            }
+        }
+    }
+
+    /// Batches at least this large go tree by tree; smaller ones row by row.
+    static var blockRows: Int { 16 }
+
+    @inline(__always)
+    private func walk<Test: BranchTest>(
+        _: Test.Type, _ keys: UnsafePointer<UInt32>, _ rows: Int, _ columns: Int,
+        _ leaves: UnsafeMutableBufferPointer<Int32>
+    ) {
+        let trees = treeCount
+        let innerSlots = innerSlots
+        node.withUnsafeBufferPointer { node in
+            tracksMissing.withUnsafeBufferPointer { tracks in
+                if rows < Self.blockRows {
+                    // A row's walks advance in place in `leaves` (slot within the tree).
+                    for row in 0..<rows {
+                        let features = keys + row * columns
+                        let walks = leaves.baseAddress! + row * trees
+                        for tree in 0..<trees { walks[tree] = 0 }
+                        for _ in 0..<depth {
+                            var base = 0
+                            for tree in 0..<trees {
+                                let slot = Int(walks[tree])
+                                let at = base &+ slot
+                                let (feature, limit) = Self.unpack(node[at])
+                                let goesTrue = Test.goesTrue(features[feature], limit, at, tracks)
+                                walks[tree] = Int32(truncatingIfNeeded: Self.child(of: slot, goingTrue: goesTrue))
+                                base &+= innerSlots
+                            }
+                        }
+                        for tree in 0..<trees { walks[tree] &+= Int32(truncatingIfNeeded: (tree << depth) &- innerSlots) }
+                    }
+                } else {
+                    // One tree's walks side by side, so a level is one pass over adjacent slots.
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: rows) { walks in
+                        for tree in 0..<trees {
+                            let base = tree * innerSlots
+                            guard depth > 0 else {
+                                for row in 0..<rows { walks[row] = 0 }
+                                continue
+                            }
+                            // Every walk starts at the root, whose test is the same for all rows.
+                            let (rootFeature, rootLimit) = Self.unpack(node[base])
+                            var features = keys
+                            for row in 0..<rows {
+                                let goesTrue = Test.goesTrue(features[rootFeature], rootLimit, base, tracks)
+                                walks[row] = Self.child(of: 0, goingTrue: goesTrue)
+                                features += columns
+                            }
+                            for _ in 1..<depth {
+                                features = keys
+                                for row in 0..<rows {
+                                    let slot = walks[row]
+                                    let at = base &+ slot
+                                    let (feature, limit) = Self.unpack(node[at])
+                                    let goesTrue = Test.goesTrue(features[feature], limit, at, tracks)
+                                    walks[row] = Self.child(of: slot, goingTrue: goesTrue)
+                                    features += columns
+                                }
+                            }
+                            let offset = (tree << depth) &- innerSlots
+                            for row in 0..<rows { leaves[row &* trees &+ tree] = Int32(truncatingIfNeeded: walks[row] &+ offset) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A key that orders like the float: unsigned comparison of keys gives the same answer as
+    /// `<` / `<=` on the values, so the walk compares integers only. -0 is taken as +0 (`<=`
+    /// treats them as equal); NaN gets `missingKey`, above every number, so it fails every branch
+    /// test as NaN does.
+    @inline(__always)
+    static func orderKey(_ value: Float) -> UInt32 {
+        if value.isNaN { return missingKey }
+        let bits = (value == 0 ? 0 : value).bitPattern
+        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    }
+
+    /// The key of NaN (a missing feature).
+    static var missingKey: UInt32 { .max }
+
+    static func pack(feature: Int32, threshold: Float) -> UInt64 {
+        UInt64(UInt32(bitPattern: feature)) << 32 | UInt64(orderKey(threshold))
+    }
+
+    /// The feature index and threshold key of a packed inner slot.
+    @inline(__always)
+    static func unpack(_ node: UInt64) -> (feature: Int, threshold: UInt32) {
+        (Int(truncatingIfNeeded: node >> 32), UInt32(truncatingIfNeeded: node))
+    }
+
+    /// The slot a walk moves to from `slot`, computed without a branch (which way rows go is
+    /// unpredictable, so a branch would be mispredicted half the time).
+    @inline(__always)
+    static func child(of slot: Int, goingTrue: Bool) -> Int {
+        slot &* 2 &+ 1 &+ Int(UInt8(unsafeBitCast(!goingTrue, to: UInt8.self)))
+    }
+}
+
+/// The test a branch applies to a feature's `orderKey`; `tracks[slot]` tells whether a missing
+/// value takes the true branch there.
+protocol BranchTest {
+    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool
+}
+
+/// BRANCH_LEQ.
+enum LessOrEqual: BranchTest {
+    @inline(__always)
+    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
+        value <= limit
+    }
+}
+
+/// BRANCH_LT.
+enum Less: BranchTest {
+    @inline(__always)
+    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
+        value < limit
+    }
+}
+
+/// BRANCH_LEQ where some nodes send missing values to the true branch.
+enum LessOrEqualOrTrackedMissing: BranchTest {
+    @inline(__always)
+    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
+        value <= limit || (value == PerfectForest.missingKey && tracks[slot])
+    }
+}
+
+/// BRANCH_LT where some nodes send missing values to the true branch.
+enum LessOrTrackedMissing: BranchTest {
+    @inline(__always)
+    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
+        value < limit || (value == PerfectForest.missingKey && tracks[slot])
+    }
+}
