@@ -139,13 +139,20 @@ struct ExecutionPlan: Sendable {
         self.initialValues = initialValues
     }
 
-    /// Runs every step over `inputs` (already validated; they take precedence over constants of
-    /// the same name) and returns the values named in `outputs` that were computed.
-    func evaluate(inputs: [String: Value], outputs: [String]) throws -> [String: Value] {
+    /// Runs every step with `inputs` placed in `inputSlots` (same order) and returns the values
+    /// in `outputSlots`, nil where one was not computed. Slots come from `slot(of:)`, looked up
+    /// once, so a run hashes no names.
+    func evaluate(inputs: [Value], inputSlots: [Int], outputSlots: [Int]) throws -> [Value?] {
         var values = initialValues
-        for (name, value) in inputs {
-            if let slot = slots[name] { values[slot] = value }
-        }
+        for (slot, value) in zip(inputSlots, inputs) { values[slot] = value }
+        try run(&values)
+        return outputSlots.map { values[$0] }
+    }
+
+    /// The slot of a value name (graph inputs, constants and every node output have one).
+    func slot(of name: String) -> Int? { slots[name] }
+
+    private func run(_ values: inout [Value?]) throws {
         for step in steps {
             let arguments = KernelInputs(values: step.inputSlots.map { slot in slot.flatMap { values[$0] } }, op: step.op)
             let results = try step.kernel.run(arguments)
@@ -158,10 +165,5 @@ struct ExecutionPlan: Sendable {
             }
             for slot in step.releaseSlots { values[slot] = nil }
         }
-        var results = [String: Value](minimumCapacity: outputs.count)
-        for name in outputs {
-            if let slot = slots[name], let value = values[slot] { results[name] = value }
-        }
-        return results
     }
 }

@@ -21,6 +21,9 @@ public struct ONNXModel: Sendable {
     public let metadata: [String: String]
 
     private let plan: ExecutionPlan
+    /// Where the inputs and outputs live in the plan's value table, in signature order.
+    private let inputSlots: [Int]
+    private let outputSlots: [Int]
 
     /// Loads a model from its serialized `ModelProto` bytes.
     public init(data: Data) throws {
@@ -87,6 +90,9 @@ public struct ONNXModel: Sendable {
         self.producer = (model.producerName, model.producerVersion)
         self.metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         self.plan = plan
+        // Every input and produced output has a slot (checked above).
+        inputSlots = inputs.map { plan.slot(of: $0.name)! }
+        outputSlots = outputs.map { plan.slot(of: $0.name)! }
     }
 
     /// Evaluates the model on a batch.
@@ -99,11 +105,29 @@ public struct ONNXModel: Sendable {
         if provided.keys.contains(where: isUnknown), let name = provided.keys.filter(isUnknown).min() {
             throw ModelRuntimeError.unknownInput(name: name, expected: inputs.map(\.name))
         }
-        var values = [String: Value](minimumCapacity: inputs.count)
+        var ordered: [Tensor] = []
+        ordered.reserveCapacity(inputs.count)
         for signature in inputs {
             guard let tensor = provided[signature.name] else {
                 throw ModelRuntimeError.missingInput(name: signature.name)
             }
+            ordered.append(tensor)
+        }
+        let values = try run(ordered)
+        return Dictionary(uniqueKeysWithValues: zip(outputNames, values))
+    }
+
+    /// Evaluates the model on a batch given as one tensor per graph input in the order of
+    /// `inputs`, and returns one value per graph output in the order of `outputs`. The same
+    /// checks as `run(inputs:)`, without looking anything up by name.
+    public func run(_ provided: [Tensor]) throws -> [Value] {
+        guard provided.count == inputs.count else {
+            throw ModelRuntimeError.evaluationFailed(
+                op: "graph", reason: "\(provided.count) inputs given, the model takes \(inputs.count) (\(inputs.map(\.name).joined(separator: ", ")))")
+        }
+        var values: [Value] = []
+        values.reserveCapacity(provided.count)
+        for (signature, tensor) in zip(inputs, provided) {
             if let expected = signature.elementType, expected != tensor.elementType {
                 throw ModelRuntimeError.inputTypeMismatch(name: signature.name, expected: expected, actual: tensor.elementType)
             }
@@ -115,13 +139,15 @@ public struct ONNXModel: Sendable {
                     throw ModelRuntimeError.inputShapeMismatch(name: signature.name, expected: shape, actual: tensor.shape)
                 }
             }
-            values[signature.name] = .tensor(tensor)
+            values.append(.tensor(tensor))
         }
-        let results = try plan.evaluate(inputs: values, outputs: outputNames)
-        for name in outputNames where results[name] == nil {
-            throw ModelRuntimeError.evaluationFailed(op: "graph", reason: "output '\(name)' was not computed")
+        let results = try plan.evaluate(inputs: values, inputSlots: inputSlots, outputSlots: outputSlots)
+        return try zip(outputNames, results).map { name, value in
+            guard let value else {
+                throw ModelRuntimeError.evaluationFailed(op: "graph", reason: "output '\(name)' was not computed")
+            }
+            return value
         }
-        return results
     }
 
     /// Every operator the runtime implements, as `OpType` (ai.onnx) or `ai.onnx.ml.OpType`.

@@ -175,8 +175,8 @@ public final class DataPlane: Sendable {
             binary = body.dropFirst(headerLength)
         }
         let request = try TensorCodec.decodeV2(try TensorCodec.parseObject(json), model: model, allowNaN: options.allowNaN, binary: binary)
-        let id = request.id ?? requestIDs.next()
-        let outputs = try run(model, inputs: request.inputs, id: id)
+        let (id, sequence) = request.id.map { ($0, nil) } ?? requestIDs.nextWithSequence()
+        let outputs = try run(model, inputs: request.inputs, id: id, sequence: sequence)
         let names = request.outputs ?? model.tensorOutputs.map(\.name)
         var out: [UInt8] = []
         out.reserveCapacity(256 + outputs.values.reduce(0) { $0 + $1.count * 12 })
@@ -214,8 +214,8 @@ public final class DataPlane: Sendable {
         let model = try model(named: name)
         let object = try TensorCodec.parseObject(body)
         let input = try TensorCodec.decodeV1(object, model: model, allowNaN: options.allowNaN)
-        let id = object["id"]?.stringValue ?? requestIDs.next()
-        let outputs = try run(model, inputs: [input], id: id)
+        let (id, sequence) = object["id"]?.stringValue.map { ($0, nil) } ?? requestIDs.nextWithSequence()
+        let outputs = try run(model, inputs: [input], id: id, sequence: sequence)
         guard let primary = outputs[model.primaryOutput] else { throw InferenceError(500, "output '\(model.primaryOutput)' missing") }
         var out = Array(#"{"predictions":"#.utf8)
         let rows = primary.shape.first ?? 1
@@ -235,20 +235,27 @@ public final class DataPlane: Sendable {
         return (out, id)
     }
 
-    private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String) throws -> [String: Tensor] {
-        let values: [String: Value]
+    /// Runs the model and observes the prediction; `sequence` is set when the server made `id`.
+    private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String, sequence: UInt64?) throws -> [String: Tensor] {
+        // The decoders give every model input exactly once; the model takes them in its order.
+        let signature = model.model.inputs
+        let ordered =
+            inputs.count == 1 && signature.count == 1
+            ? [inputs[0].tensor]
+            : signature.compactMap { input in inputs.first { $0.name == input.name }?.tensor }
+        let values: [Value]
         do {
-            values = try model.model.run(inputs: Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.tensor) }))
+            values = try model.model.run(ordered)
         } catch let error as ModelRuntimeError {
             throw InferenceError(400, "\(error)")
         }
         var tensors: [String: Tensor] = [:]
-        for (name, value) in values { if let tensor = value.tensor { tensors[name] = tensor } }
-        observe(model: model, inputs: inputs, outputs: tensors, id: id)
+        for (output, value) in zip(model.model.outputs, values) { if let tensor = value.tensor { tensors[output.name] = tensor } }
+        observe(model: model, inputs: inputs, outputs: tensors, id: id, sequence: sequence)
         return tensors
     }
 
-    private func observe(model: InferenceModel, inputs: [DecodedInput], outputs: [String: Tensor], id: String) {
+    private func observe(model: InferenceModel, inputs: [DecodedInput], outputs: [String: Tensor], id: String, sequence: UInt64?) {
         let primary = outputs[model.primaryOutput]
         let rowValues = primary.map(TensorCodec.rowValues)
         let rows = primary?.shape.first ?? inputs.first?.tensor.shape.first ?? 0
@@ -261,11 +268,11 @@ public final class DataPlane: Sendable {
             state.rows += rows
             for (label, count) in counts { state.classCounts[label, default: 0] += count }
             if model.isClassifier, let labels = rowValues?.labels {
-                state.memory.remember(id, .labels(labels))
+                state.memory.remember(id, sequence: sequence, .labels(labels))
                 state.labelDrift?.push(labels)
             } else if let values = rowValues?.values {
                 for value in values { state.predictionValues.add(value) }
-                state.memory.remember(id, .values(values))
+                state.memory.remember(id, sequence: sequence, .values(values))
             }
             guard state.drift != nil, let input = inputs.first?.tensor, input.rank == 2 else { return nil }
             let width = input.shape[1]
@@ -318,8 +325,11 @@ public final class DataPlane: Sendable {
             if item["metrics"] != nil, businessValues == nil { throw InferenceError.badRequest("feedback[\(index)].metrics must be an object of numbers") }
             guard item["label"] != nil || businessValues != nil else { throw InferenceError.badRequest("feedback[\(index)] needs a label, metrics, or both") }
             let labels: [JSONValue] = item["label"].map { $0.arrayValue ?? [$0] } ?? []
+            let generatedSequence = requestIDs.sequence(of: id)
             let outcome: [Double]? = try box.withLockedValue { state -> [Double]? in
-                guard let remembered = state.memory.lookup(id) else { return nil }
+                guard let remembered = state.memory.lookup(id) ?? generatedSequence.flatMap(state.memory.lookup(sequence:)) else {
+                    return nil
+                }
                 if let businessValues, let refusal = state.business.add(businessValues) {
                     throw InferenceError.badRequest("feedback[\(index)].metrics: \(refusal)")
                 }

@@ -24,7 +24,10 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        if let extra = event.metadata {
+            // Request log lines carry all their metadata on the event: no merge needed.
+            if fields.isEmpty { fields = extra } else { fields.merge(extra) { $1 } }
+        }
         var line: [UInt8] = []
         line.reserveCapacity(160 + fields.count * 32)
         line.append(contentsOf: #"{"ts":""#.utf8)

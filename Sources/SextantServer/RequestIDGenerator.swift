@@ -12,7 +12,10 @@ final class RequestIDGenerator: Sendable {
     init() { prefix = UInt64.random(in: .min ... .max) }
 
     /// The next id, e.g. `3f9a1c2e-77b0-4d21-0000-00000000002a`.
-    func next() -> String {
+    func next() -> String { nextWithSequence().id }
+
+    /// The next id and its sequence number (what `sequence(of:)` reads back from the id).
+    func nextWithSequence() -> (id: String, sequence: UInt64) {
         let sequence = counter.add(1, ordering: .relaxed).newValue
         var bytes = [UInt8]()
         bytes.reserveCapacity(36)
@@ -30,6 +33,25 @@ final class RequestIDGenerator: Sendable {
         appendHex(sequence >> 48, digits: 4)
         bytes.append(UInt8(ascii: "-"))
         appendHex(sequence, digits: 12)
-        return String(decoding: bytes, as: UTF8.self)
+        return (String(decoding: bytes, as: UTF8.self), sequence)
+    }
+
+    /// The sequence number of an id this generator made, nil for any other string.
+    func sequence(of id: String) -> UInt64? {
+        let utf8 = Array(id.utf8)
+        guard utf8.count == 36, [8, 13, 18, 23].allSatisfy({ utf8[$0] == UInt8(ascii: "-") }) else { return nil }
+        func hex(_ range: Range<Int>) -> UInt64? {
+            var value: UInt64 = 0
+            for byte in utf8[range] {
+                guard let digit = Self.hexDigits.firstIndex(of: byte) else { return nil }
+                value = value << 4 | UInt64(digit)
+            }
+            return value
+        }
+        guard let high = hex(0..<8), let middle = hex(9..<13), let low = hex(14..<18),
+            high << 32 | middle << 16 | low == prefix,
+            let top = hex(19..<23), let rest = hex(24..<36)
+        else { return nil }
+        return top << 48 | rest
     }
 }

@@ -32,6 +32,10 @@ public struct RollingWindow: Sendable {
 }
 
 /// Recent predictions by request id, bounded (oldest evicted first), for online accuracy.
+///
+/// Ids the server made itself (`RequestIDGenerator`) are held by their sequence number in a ring
+/// (no hashing on the request path); ids a client chose are held in a dictionary. Each kind
+/// keeps its last `capacity` predictions.
 public struct PredictionMemory: Sendable {
     /// A remembered prediction: labels (classifier) or values (regressor), one per row.
     public enum Rows: Sendable, Equatable {
@@ -40,30 +44,48 @@ public struct PredictionMemory: Sendable {
     }
 
     private var entries: [String: Rows] = [:]
+    /// The client ids held, oldest at `oldest`, as a ring of `capacity` places.
     private var order: [String] = []
-    private var head = 0
+    private var oldest = 0
+    /// Predictions for generated ids, at `sequence % capacity`.
+    private var generated: [(sequence: UInt64, rows: Rows)?] = []
     /// Capacity.
     public let capacity: Int
 
     /// Creates an empty memory.
     public init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    /// Remembers `rows` for `id`.
+    /// Remembers `rows` for a client's `id` (a repeated id replaces its rows); the oldest id is
+    /// forgotten when the memory is full.
     public mutating func remember(_ id: String, _ rows: Rows) {
-        if entries[id] == nil {
+        guard entries.updateValue(rows, forKey: id) == nil else { return }
+        if order.count < capacity {
             order.append(id)
-            if order.count - head > capacity {
-                entries[order[head]] = nil
-                head += 1
-                if head > capacity {
-                    order.removeFirst(head)
-                    head = 0
-                }
-            }
+            return
         }
-        entries[id] = rows
+        entries[order[oldest]] = nil
+        order[oldest] = id
+        oldest = (oldest + 1) % capacity
     }
 
-    /// The prediction for `id`, if still held.
+    /// Remembers `rows` for the generated id with this sequence number, replacing the one
+    /// `capacity` generated ids before it.
+    public mutating func remember(sequence: UInt64, _ rows: Rows) {
+        if generated.isEmpty { generated = Array(repeating: nil, count: capacity) }
+        generated[Int(sequence % UInt64(capacity))] = (sequence, rows)
+    }
+
+    /// Remembers `rows` for `id`: by `sequence` when the server generated the id, by name otherwise.
+    public mutating func remember(_ id: String, sequence: UInt64?, _ rows: Rows) {
+        if let sequence { remember(sequence: sequence, rows) } else { remember(id, rows) }
+    }
+
+    /// The prediction for the generated id with this sequence number, if still held.
+    public func lookup(sequence: UInt64) -> Rows? {
+        guard !generated.isEmpty, let entry = generated[Int(sequence % UInt64(capacity))], entry.sequence == sequence else { return nil }
+        return entry.rows
+    }
+
+    /// The prediction for a client's `id`, if still held.
     public func lookup(_ id: String) -> Rows? { entries[id] }
 }

@@ -207,10 +207,7 @@ public struct InferenceRoutes: Sendable {
             router.post(RouterPath(base + "/infer")) { request, context in
                 let model = try context.parameters.require("name")
                 let version = context.parameters.get("version")
-                let headerLength = request.headers[FieldName("Inference-Header-Content-Length")!].flatMap { Int($0) }
-                return await limited(request) { body in
-                    jsonResponse(200, bytes: try plane.inferV2(name: model, version: version, body: body, headerLength: headerLength))
-                }
+                return await infer(request, model: model, version: version)
             }
         }
         router.post("/v2/models/{name}/feedback") { request, context in
@@ -231,6 +228,16 @@ public struct InferenceRoutes: Sendable {
             return jsonResponse(200, String(decoding: data, as: UTF8.self))
         }
     }
+
+    /// Answers a V2 inference request for `model`.
+    func infer(_ request: Request, model: String, version: String?) async -> Response {
+        let headerLength = request.headers[Self.headerLengthField].flatMap { Int($0) }
+        return await limited(request) { body in
+            jsonResponse(200, bytes: try dataPlane.inferV2(name: model, version: version, body: body, headerLength: headerLength))
+        }
+    }
+
+    static let headerLengthField = FieldName("Inference-Header-Content-Length")!
 
     func readyResponse() -> Response {
         let (ready, reason) = dataPlane.readiness

@@ -33,13 +33,14 @@ for row in 0..<batch {
 }
 let tensor = try Tensor(shape: [batch, width], floats: features)
 
-for _ in 0..<50 { _ = try model.run(inputs: [input.name: tensor]) }  // warm-up
+// The positional `run`, as sextant-server calls it.
+for _ in 0..<50 { _ = try model.run([tensor]) }  // warm-up
 let clock = ContinuousClock()
 var checksum: Float = 0
 let elapsed = try clock.measure {
     for _ in 0..<iterations {
-        let result = try model.run(inputs: [input.name: tensor])
-        if let first = model.outputs.last.flatMap({ result[$0.name]?.tensor?.floats?.first }) { checksum += first }
+        let result = try model.run([tensor])
+        if let first = result.last?.tensor?.floats?.first { checksum += first }
     }
 }
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -23,6 +23,46 @@ struct RequestPathTests {
         for (path, template) in cases { #expect(endpointTemplate(path) == template, "\(path)") }
     }
 
+    @Test("the prediction memory forgets the oldest ids first and keeps a repeated id once")
+    func predictionMemory() {
+        var memory = PredictionMemory(capacity: 3)
+        for id in ["a", "b", "c"] { memory.remember(id, .values([1])) }
+        memory.remember("b", .values([2]))  // replaces, does not take a second place
+        #expect(memory.lookup("b") == .values([2]))
+        memory.remember("d", .labels(["x"]))
+        #expect(memory.lookup("a") == nil)
+        #expect(memory.lookup("b") == .values([2]))
+        #expect(memory.lookup("d") == .labels(["x"]))
+        for index in 0..<10 { memory.remember("n\(index)", .values([Double(index)])) }
+        #expect(["b", "c", "d", "n6"].allSatisfy { memory.lookup($0) == nil })
+        #expect(memory.lookup("n7") == .values([7]) && memory.lookup("n9") == .values([9]))
+    }
+
+    @Test("generated ids are remembered by sequence, in their own ring, and read back from the id")
+    func generatedIDsInMemory() {
+        let generator = RequestIDGenerator()
+        let other = RequestIDGenerator()
+        var memory = PredictionMemory(capacity: 4)
+        var made: [(id: String, sequence: UInt64)] = []
+        for index in 0..<6 {
+            let next = generator.nextWithSequence()
+            #expect(generator.sequence(of: next.id) == next.sequence)
+            memory.remember(next.id, sequence: next.sequence, .values([Double(index)]))
+            made.append(next)
+        }
+        memory.remember("client-id", sequence: nil, .labels(["a"]))
+        #expect(memory.lookup(sequence: made[0].sequence) == nil)
+        #expect(memory.lookup(sequence: made[1].sequence) == nil)
+        #expect(memory.lookup(sequence: made[2].sequence) == .values([2]))
+        #expect(memory.lookup(sequence: made[5].sequence) == .values([5]))
+        #expect(memory.lookup("client-id") == .labels(["a"]))
+        #expect(memory.lookup(made[5].id) == nil)  // generated ids are not in the dictionary
+        #expect(other.sequence(of: made[5].id) == nil)
+        for malformed in ["", "client-id", String(made[5].id.dropLast()), made[5].id.uppercased() + "0", made[5].id.replacingOccurrences(of: "-", with: "_")] {
+            #expect(generator.sequence(of: malformed) == nil, "\(malformed)")
+        }
+    }
+
     @Test("generated request ids are unique, UUID-shaped, and differ between generators")
     func requestIDs() {
         let generator = RequestIDGenerator()
