@@ -38,11 +38,15 @@ public struct JSONLogHandler: LogHandler {
         JSONValue.writeString(label, into: &line)
         line.append(contentsOf: #","msg":"#.utf8)
         JSONValue.writeString(event.message.description, into: &line)
-        for key in fields.keys.sorted() {
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             line.append(UInt8(ascii: ","))
             JSONValue.writeString(key, into: &line)
             line.append(UInt8(ascii: ":"))
-            JSONValue.writeString(fields[key]!.description, into: &line)
+            if case .string(let string) = value {
+                JSONValue.writeString(string, into: &line)
+            } else {
+                JSONValue.writeString(value.description, into: &line)
+            }
         }
         line.append(contentsOf: "}\n".utf8)
         writer.write(line)

@@ -86,7 +86,10 @@ public func endpointTemplate(_ path: String) -> String {
             }
             if parts.count == rest { return template }
             if parts.count == rest + 1 {
-                for name: StaticString in ["infer", "ready", "feedback", "stats"] where part(rest, is: name) { return template + "/\(name)" }
+                // Spelled out, so the busiest templates cost no string building.
+                let versioned = rest == 5
+                if part(rest, is: "infer") { return versioned ? "/v2/models/{name}/versions/{version}/infer" : "/v2/models/{name}/infer" }
+                for name: StaticString in ["ready", "feedback", "stats"] where part(rest, is: name) { return template + "/\(name)" }
             }
         }
     }
@@ -116,13 +119,23 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         metrics.request(endpoint: endpoint, code: Int(response.status.code), duration: elapsed)
         var metadata: Logger.Metadata = [
-            "http.method": "\(request.method.rawValue)", "http.route": "\(endpoint)", "http.status": "\(response.status.code)",
-            "http.duration_ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+            "http.method": .string(request.method.rawValue), "http.route": .string(endpoint),
+            "http.status": .string(String(response.status.code)), "http.duration_ms": .string(millisecondsText(elapsed)),
         ]
-        if let id = response.headers[.init("x-request-id")!] { metadata["request.id"] = "\(id)" }
+        if let id = response.headers[requestIDField] { metadata["request.id"] = .string(id) }
         logger.info("request", metadata: metadata)
         return response
     }
+}
+
+/// The response header naming the request id (V1 answers carry it; the request log reads it).
+let requestIDField = FieldName("x-request-id")!
+
+/// A duration in milliseconds with three decimals (microsecond resolution), e.g. `0.412`.
+func millisecondsText(_ duration: Duration) -> String {
+    let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+    let fraction = String(microseconds % 1000)
+    return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }
 
 /// A JSON error response `{"error": message}`.
@@ -187,7 +200,7 @@ public struct InferenceRoutes: Sendable {
             let model = try context.parameters.require("name")
             return await limited(request) { body in
                 let (json, id) = try plane.predictV1(name: model, body: body)
-                return jsonResponse(200, bytes: json, headers: [.init("x-request-id")!: id])
+                return jsonResponse(200, bytes: json, headers: [requestIDField: id])
             }
         }
         for versioned in [false, true] {

@@ -5,11 +5,29 @@ import Testing
 
 @Suite("JSON parser")
 struct JSONParserTests {
+    @Test("strings are written escaped where JSON needs it and read back equal")
+    func writtenStrings() throws {
+        let samples = [
+            "", "plain", "a-request-id-3f9a1c2e-77b0-4d21-0000-00000000002a", "quote \" inside", "back\\slash",
+            "line\nbreak\ttab\r", "\u{01}control\u{1F}", "é and 😀 stay as they are", String(repeating: "long plain text ", count: 20),
+            String(repeating: "x", count: 15) + "\"",
+        ]
+        for sample in samples {
+            var bytes: [UInt8] = []
+            JSONValue.writeString(sample, into: &bytes)
+            #expect(try JSONValue(parsing: Data(bytes)) == .string(sample), "\(sample)")
+            #expect(!bytes.dropFirst().dropLast().contains { $0 < 0x20 }, "\(sample)")
+        }
+        var plain: [UInt8] = []
+        JSONValue.writeString("é😀", into: &plain)
+        #expect(plain == Array("\"é😀\"".utf8))
+    }
+
     @Test("structure, escapes, integers and doubles")
     func documents() throws {
         let value = try JSONValue(
             parsing: Data(#"{"a":[1,-2,3.5,1e-3,-0.25E+2,0,12345678901234567890],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":[true,false,null],"d":{}}"#.utf8))
-        #expect(value["a"] == [1, -2, 3.5, 0.001, -25.0, 0, .number(12345678901234567890)])
+        #expect(value["a"] == [1, -2, 3.5, 0.001, -25.0, 0, .number(12_345_678_901_234_567_168)])
         #expect(value["b"] == .string("x\"\\/\né😀"))
         #expect(value["c"] == [true, false, nil])
         #expect(value["d"] == .object([:]))

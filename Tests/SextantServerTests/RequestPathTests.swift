@@ -63,6 +63,15 @@ struct RequestPathTests {
         }
     }
 
+    @Test("request durations are logged in milliseconds with three decimals")
+    func durations() {
+        #expect(millisecondsText(.microseconds(412)) == "0.412")
+        #expect(millisecondsText(.microseconds(7)) == "0.007")
+        #expect(millisecondsText(.nanoseconds(999)) == "0.000")
+        #expect(millisecondsText(.milliseconds(1500) + .microseconds(20)) == "1500.020")
+        #expect(millisecondsText(.seconds(90)) == "90000.000")
+    }
+
     @Test("generated request ids are unique, UUID-shaped, and differ between generators")
     func requestIDs() {
         let generator = RequestIDGenerator()

@@ -43,28 +43,23 @@ struct TreeEnsembleForests: Sendable {
     /// padded leaf slots (the common case: one weight per leaf, or one per class). Each row adds
     /// its trees in order, as the flat layout does.
     private static func sumDenseVotes(
-        _ perfect: PerfectForest, _ leaves: UnsafeMutableBufferPointer<Int32>, _ rows: Int, _ targets: Int,
+        _ perfect: PerfectForest, _ x: UnsafeBufferPointer<Float>, _ rows: Int, _ columns: Int, _ targets: Int,
         _ scores: UnsafeMutableBufferPointer<Float>, _ has: UnsafeMutableBufferPointer<Bool>
     ) {
-        let width = perfect.voteWidth
-        let first = perfect.firstVoteTarget
-        let trees = perfect.treeCount
+        let (width, first) = (perfect.voteWidth, perfect.firstVoteTarget)
         perfect.leafWeight.withUnsafeBufferPointer { weight in
-            for row in 0..<rows {
-                let out = row &* targets &+ first
-                let reached = leaves.baseAddress! + row &* trees
-                if width == 1 {
-                    var sum = scores[out]
-                    for tree in 0..<trees { sum += weight[Int(reached[tree])] }
-                    scores[out] = sum
-                } else {
-                    for tree in 0..<trees {
-                        let from = Int(reached[tree]) &* width
-                        for k in 0..<width { scores[out &+ k] += weight[from &+ k] }
-                    }
-                }
-                for k in 0..<width where trees > 0 { has[out &+ k] = true }
+            if width == 1 {
+                perfect.findLeaves(
+                    x: x, rows: rows, columns: columns, into: SingleVoteSum(weight: weight, scores: scores, first: first, stride: targets))
+            } else {
+                perfect.findLeaves(
+                    x: x, rows: rows, columns: columns,
+                    into: VoteRunSum(weight: weight, scores: scores, first: first, stride: targets, width: width))
             }
+        }
+        guard perfect.treeCount > 0 else { return }
+        for row in 0..<rows {
+            for k in 0..<width { has[row * targets + first + k] = true }
         }
     }
 
@@ -101,20 +96,19 @@ struct TreeEnsembleForests: Sendable {
                                     // Only float forests have a perfect layout (the caller passes
                                     // nil otherwise), so T is Float here and rebinding changes nothing.
                                     if let perfect, T.self == Float.self {
-                                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows * perfect.treeCount) { leaves in
-                                            x.withMemoryRebound(to: Float.self) { x in
-                                                perfect.findLeaves(x: x, rows: rows, columns: columns, into: leaves)
-                                            }
+                                        x.withMemoryRebound(to: Float.self) { x in
                                             if perfect.voteWidth > 0, aggregate == .sum || aggregate == .average {
                                                 scores.withMemoryRebound(to: Float.self) { scores in
-                                                    Self.sumDenseVotes(perfect, leaves, rows, targets, scores, has)
+                                                    Self.sumDenseVotes(perfect, x, rows, columns, targets, scores, has)
                                                 }
                                                 return
                                             }
-                                            perfect.leaf.withUnsafeBufferPointer { leaf in
-                                                for row in 0..<rows {
-                                                    for tree in 0..<perfect.treeCount {
-                                                        vote(row, Int(leaf[Int(leaves[row * perfect.treeCount + tree])]))
+                                            let trees = perfect.treeCount
+                                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows * trees) { leaves in
+                                                perfect.findLeaves(x: x, rows: rows, columns: columns, into: LeafRecorder(leaves: leaves, trees: trees))
+                                                perfect.leaf.withUnsafeBufferPointer { leaf in
+                                                    for row in 0..<rows {
+                                                        for tree in 0..<trees { vote(row, Int(leaf[Int(leaves[row * trees + tree])])) }
                                                     }
                                                 }
                                             }
