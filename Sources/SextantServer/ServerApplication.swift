@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// `sextant-server serve` settings.
 public struct ServeConfiguration: Sendable {
@@ -44,20 +45,24 @@ public let sextantServerVersion = "0.1.0"
 
 /// Limits inference concurrency: `tryAcquire` fails instead of queueing.
 final class ConcurrencyLimiter: Sendable {
-    private let inflight = NIOLockedValueBox(0)
+    private let inflight = Atomic<Int>(0)
     let limit: Int
     init(limit: Int) { self.limit = max(1, limit) }
 
-    func tryAcquire() -> Bool {
-        inflight.withLockedValue {
-            guard $0 < limit else { return false }
-            $0 += 1
-            return true
+    /// Takes a place; returns the requests now in flight, or nil when all places are taken.
+    func tryAcquire() -> Int? {
+        var current = inflight.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = inflight.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return current + 1 }
+            current = original
         }
+        return nil
     }
 
-    func release() { inflight.withLockedValue { $0 -= 1 } }
-    var current: Int { inflight.withLockedValue { $0 } }
+    /// Gives a place back; returns the requests still in flight.
+    func release() -> Int { inflight.subtract(1, ordering: .acquiringAndReleasing).newValue }
 }
 
 /// Maps a request path to its bounded endpoint template (for metrics and logs). Runs for every
@@ -104,10 +109,21 @@ public func endpointTemplate(_ path: String) -> String {
 struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
     let logger: Logger
+    /// The JSON handler, when the request log can be written straight to it (see `logRequest`).
+    let jsonHandler: JSONLogHandler?
+
+    init(metrics: ServerMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+        if let handler = logger.handler as? JSONLogHandler, handler.metadata.isEmpty {
+            jsonHandler = handler
+        } else {
+            jsonHandler = nil
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let endpoint = endpointTemplate(request.uri.path)
         let response: Response
         do {
             response = try await next(request, context)
@@ -117,15 +133,28 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
             response = jsonError(500, "\(error)")
         }
         let elapsed = ContinuousClock.now - start
-        metrics.request(endpoint: endpoint, code: Int(response.status.code), duration: elapsed)
-        var metadata: Logger.Metadata = [
-            "http.method": .string(request.method.rawValue), "http.route": .string(endpoint),
-            "http.status": .string(String(response.status.code)), "http.duration_ms": .string(millisecondsText(elapsed)),
-        ]
-        if let id = response.headers[requestIDField] { metadata["request.id"] = .string(id) }
-        logger.info("request", metadata: metadata)
+        let endpoint = endpointTemplate(rawPath: request.head.path ?? "/")
+        let status = Int(response.status.code)
+        metrics.request(endpoint: endpoint, code: status, duration: elapsed)
+        let requestID = response.headers[requestIDField]
+        if let jsonHandler {
+            jsonHandler.logRequest(method: request.method.rawValue, route: endpoint, status: status, duration: elapsed, requestID: requestID)
+        } else {
+            var metadata: Logger.Metadata = [
+                "http.method": .string(request.method.rawValue), "http.route": .string(endpoint),
+                "http.status": .string(String(status)), "http.duration_ms": .string(millisecondsText(elapsed)),
+            ]
+            if let requestID { metadata["request.id"] = .string(requestID) }
+            logger.info("request", metadata: metadata)
+        }
         return response
     }
+}
+
+/// The endpoint template of a request target as sent (the path, perhaps with a query).
+func endpointTemplate(rawPath: String) -> String {
+    guard let query = rawPath.utf8.firstIndex(of: UInt8(ascii: "?")) else { return endpointTemplate(rawPath) }
+    return endpointTemplate(String(rawPath[..<query]))
 }
 
 /// The response header naming the request id (V1 answers carry it; the request log reads it).
@@ -298,17 +327,14 @@ public struct InferenceRoutes: Sendable {
 
     /// Runs a POST handler with bounded concurrency (503 + Retry-After when full), a body size
     /// limit (413) and a timeout on slow bodies (504).
-    func limited(_ request: Request, inference: Bool = true, _ work: @escaping @Sendable (Data) throws -> Response) async -> Response {
-        guard limiter.tryAcquire() else {
+    func limited(_ request: Request, inference: Bool = true, _ work: (Data) throws -> Response) async -> Response {
+        guard let inflight = limiter.tryAcquire() else {
             dataPlane.metrics.rejected("overload")
             return jsonError(503, "server is at its concurrency limit (\(limiter.limit)); retry later", headers: [.retryAfter: "1"])
         }
-        dataPlane.metrics.inflight.set(to: Double(limiter.current))
+        dataPlane.metrics.inflight.set(to: Double(inflight))
         let start = ContinuousClock.now
-        defer {
-            limiter.release()
-            dataPlane.metrics.inflight.set(to: Double(limiter.current))
-        }
+        defer { dataPlane.metrics.inflight.set(to: Double(limiter.release())) }
         let maxBytes = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             dataPlane.metrics.rejected("body_too_large")

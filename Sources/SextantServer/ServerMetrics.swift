@@ -18,13 +18,19 @@ public final class ServerMetrics: Sendable {
     public let inflight: Gauge
     /// Per-request metrics by label values, so the hot path does not go through the registry's
     /// name validation and lookup for every request.
-    private let requestCounters = MetricCache<RequestKey, Counter>()
-    private let requestDurations = MetricCache<String, DurationHistogram>()
+    private let endpoints = MetricCache<String, EndpointMetrics>()
     private let classCounters = MetricCache<String, Counter>()
 
-    struct RequestKey: Hashable {
-        var endpoint: String
-        var code: Int
+    /// An endpoint's latency histogram and its request counters by status code (a handful), so
+    /// a request costs one cache lookup.
+    final class EndpointMetrics: Sendable {
+        let duration: DurationHistogram
+        let counters: MetricCache<Int, Counter>
+
+        init(duration: DurationHistogram) {
+            self.duration = duration
+            counters = MetricCache()
+        }
     }
 
     /// Creates the metrics.
@@ -50,16 +56,18 @@ public final class ServerMetrics: Sendable {
 
     /// Counts one finished request.
     public func request(endpoint: String, code: Int, duration: Duration) {
-        requestCounters.metric(for: RequestKey(endpoint: endpoint, code: code)) {
+        let metrics = endpoints.metric(for: endpoint) {
+            EndpointMetrics(
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.descriptor("sextant_request_duration_seconds", "HTTP request latency by endpoint template."),
+                    labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets))
+        }
+        metrics.counters.metric(for: code) {
             registry.makeCounter(
                 descriptor: Self.descriptor("sextant_requests_total", "HTTP requests by endpoint template and status code."),
                 labels: [("endpoint", endpoint), ("code", String(code))])
         }.increment()
-        requestDurations.metric(for: endpoint) {
-            registry.makeDurationHistogram(
-                descriptor: Self.descriptor("sextant_request_duration_seconds", "HTTP request latency by endpoint template."),
-                labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets)
-        }.record(duration)
+        metrics.duration.record(duration)
     }
 
     /// Counts a rejected request (`overload`, `timeout`, `body_too_large`).

@@ -82,6 +82,45 @@ struct RequestPathTests {
         #expect(RequestIDGenerator().next() != RequestIDGenerator().next())
     }
 
+    @Test("request lines written directly are the lines the log handler writes for the same metadata")
+    func directRequestLines() throws {
+        let directory = try makeTempDirectory()
+        let path = directory.appendingPathComponent("requests.jsonl").path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        let writer = BufferedLogWriter(fileDescriptor: descriptor)
+        let handler = JSONLogHandler(label: "sextant-server", writer: writer)
+        let logger = Logger(label: "sextant-server") { _ in handler }
+        for requestID in [nil, "id-\"1\""] as [String?] {
+            var metadata: Logger.Metadata = [
+                "http.method": "POST", "http.route": "/v2/models/{name}/infer", "http.status": "200", "http.duration_ms": "1.250",
+            ]
+            if let requestID { metadata["request.id"] = .string(requestID) }
+            logger.info("request", metadata: metadata)
+            handler.logRequest(method: "POST", route: "/v2/models/{name}/infer", status: 200, duration: .microseconds(1250), requestID: requestID)
+        }
+        var quiet = handler
+        quiet.logLevel = .warning
+        quiet.logRequest(method: "GET", route: "/ready", status: 200, duration: .zero, requestID: nil)
+        writer.flush()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            // Drop the timestamp, which differs between the two calls.
+            String(line.drop { $0 != "," })
+        }
+        #expect(lines.count == 4)
+        #expect(lines[0] == lines[1])
+        #expect(lines[2] == lines[3])
+        #expect(lines[3].contains(#""request.id":"id-\"1\"""#))
+    }
+
+    @Test("request targets with a query map to the path's template")
+    func templatesOfRawTargets() {
+        #expect(endpointTemplate(rawPath: "/v2/models/m/infer?debug=1") == "/v2/models/{name}/infer")
+        #expect(endpointTemplate(rawPath: "/metrics") == "/metrics")
+        #expect(endpointTemplate(rawPath: "/v2/models/m/versions/3/infer") == "/v2/models/{name}/versions/{version}/infer")
+    }
+
     @Test("JSON log lines reach the file complete and in order, with a UTC timestamp")
     func bufferedJSONLogs() throws {
         let directory = try makeTempDirectory()
