@@ -179,7 +179,7 @@ public final class DataPlane: Sendable {
         let outputs = try run(model, inputs: request.inputs, id: id, sequence: sequence)
         let names = request.outputs ?? model.tensorOutputs.map(\.name)
         var out: [UInt8] = []
-        out.reserveCapacity(256 + outputs.values.reduce(0) { $0 + $1.count * 12 })
+        out.reserveCapacity(256 + outputs.tensors.reduce(0) { $0 + $1.tensor.count * 12 })
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONValue.writeString(id, into: &out)
         out.append(contentsOf: #","model_name":"#.utf8)
@@ -236,7 +236,7 @@ public final class DataPlane: Sendable {
     }
 
     /// Runs the model and observes the prediction; `sequence` is set when the server made `id`.
-    private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String, sequence: UInt64?) throws -> [String: Tensor] {
+    private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String, sequence: UInt64?) throws -> ModelOutputs {
         // The decoders give every model input exactly once; the model takes them in its order.
         let signature = model.model.inputs
         let ordered =
@@ -249,13 +249,13 @@ public final class DataPlane: Sendable {
         } catch let error as ModelRuntimeError {
             throw InferenceError(400, "\(error)")
         }
-        var tensors: [String: Tensor] = [:]
-        for (output, value) in zip(model.model.outputs, values) { if let tensor = value.tensor { tensors[output.name] = tensor } }
+        var tensors = ModelOutputs()
+        for (output, value) in zip(model.model.outputs, values) { if let tensor = value.tensor { tensors.tensors.append((output.name, tensor)) } }
         observe(model: model, inputs: inputs, outputs: tensors, id: id, sequence: sequence)
         return tensors
     }
 
-    private func observe(model: InferenceModel, inputs: [DecodedInput], outputs: [String: Tensor], id: String, sequence: UInt64?) {
+    private func observe(model: InferenceModel, inputs: [DecodedInput], outputs: ModelOutputs, id: String, sequence: UInt64?) {
         let primary = outputs[model.primaryOutput]
         let rowValues = primary.map(TensorCodec.rowValues)
         let rows = primary?.shape.first ?? inputs.first?.tensor.shape.first ?? 0
@@ -472,4 +472,12 @@ public struct ServerStats: Codable, Sendable {
         public var mean: Double
         public var variance: Double?
     }
+}
+
+/// A run's tensor outputs in the model's order; a model has a few, so finding one by name is a
+/// short scan (no hashing on the request path).
+struct ModelOutputs {
+    var tensors: [(name: String, tensor: Tensor)] = []
+
+    subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 }

@@ -177,13 +177,20 @@ struct PerfectForest: Sendable {
                                 let (feature, limit) = Self.unpack(node[at])
                                 return Self.child(of: slot, goingTrue: Test.goesTrue(features[feature], limit, at, tracks))
                             }
+                            // The pass that reaches the leaves hands them to the sink directly.
+                            let leafBase = (tree << depth) &- innerSlots
+                            @inline(__always)
+                            func finish(_ row: Int, _ slot: Int, last: Bool) {
+                                if last { sink.reached(row: row, tree: tree, slot: slot &+ leafBase) } else { walks[row] = slot }
+                            }
                             // Every walk starts at the root, whose test is the same for all rows;
                             // the next level follows in the same pass.
                             let (rootFeature, rootLimit) = Self.unpack(node[base])
                             var features = keys
+                            let rootPassIsLast = depth <= 2
                             for row in 0..<rows {
                                 let first = Self.child(of: 0, goingTrue: Test.goesTrue(features[rootFeature], rootLimit, base, tracks))
-                                walks[row] = depth > 1 ? step(first, features) : first
+                                finish(row, depth > 1 ? step(first, features) : first, last: rootPassIsLast)
                                 features += columns
                             }
                             // Then two levels per pass: half the stores and reloads of the walks.
@@ -192,22 +199,21 @@ struct PerfectForest: Sendable {
                             var level = 2
                             while level < depth {
                                 features = keys
-                                if level + 1 < depth {
+                                let levels = min(2, depth - level)
+                                let last = level + levels == depth
+                                if levels == 2 {
                                     for row in 0..<rows {
-                                        walks[row] = step(step(walks[row], features), features)
+                                        finish(row, step(step(walks[row], features), features), last: last)
                                         features += columns
                                     }
-                                    level += 2
                                 } else {
                                     for row in 0..<rows {
-                                        walks[row] = step(walks[row], features)
+                                        finish(row, step(walks[row], features), last: last)
                                         features += columns
                                     }
-                                    level += 1
                                 }
+                                level += levels
                             }
-                            let leafBase = (tree << depth) &- innerSlots
-                            for row in 0..<rows { sink.reached(row: row, tree: tree, slot: walks[row] &+ leafBase) }
                         }
                     }
                 }
