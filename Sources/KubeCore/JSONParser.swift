@@ -58,15 +58,28 @@ struct JSONParser {
     }
 
     private mutating func parseObject() throws -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        try readMembers { key, parser in members[key] = try parser.parseValue() }
+        return .object(members)
+    }
+
+    private mutating func parseArray() throws -> JSONValue {
+        var elements: [JSONValue] = []
+        try readElements { parser in elements.append(try parser.parseValue()) }
+        return .array(elements)
+    }
+
+    /// Reads the object at the current position (which is `{`), calling `member` with each
+    /// name; `member` must read the member's value from the parser it is given.
+    mutating func readMembers(_ member: (String, inout JSONParser) throws -> Void) throws {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw error("nesting too deep") }
         position += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
@@ -76,35 +89,54 @@ struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            try member(key, &self)
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if bytes[position] == UInt8(ascii: "}") { position += 1; return }
             throw error("expected ',' or '}'")
         }
     }
 
-    private mutating func parseArray() throws -> JSONValue {
+    /// Reads the array at the current position (which is `[`), calling `element` for each
+    /// element; `element` must read it from the parser it is given.
+    mutating func readElements(_ element: (inout JSONParser) throws -> Void) throws {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw error("nesting too deep") }
         position += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue())
+            try element(&self)
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(elements) }
+            if bytes[position] == UInt8(ascii: "]") { position += 1; return }
             throw error("expected ',' or ']'")
         }
+    }
+
+    /// The first byte of the next value, skipping whitespace; nil at the end of the input.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return position < bytes.count ? bytes[position] : nil
+    }
+
+    /// Reads the next value whole.
+    mutating func readValue() throws -> JSONValue {
+        skipWhitespace()
+        return try parseValue()
+    }
+
+    /// Checks that only whitespace follows.
+    mutating func finish() throws {
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected trailing characters") }
     }
 
     private mutating func parseString() throws -> String {

@@ -174,7 +174,7 @@ public final class DataPlane: Sendable {
             json = body.prefix(headerLength)
             binary = body.dropFirst(headerLength)
         }
-        let request = try TensorCodec.decodeV2(try TensorCodec.parseObject(json), model: model, allowNaN: options.allowNaN, binary: binary)
+        let request = try TensorCodec.decodeV2(json, model: model, allowNaN: options.allowNaN, binary: binary)
         let (id, sequence) = request.id.map { ($0, nil) } ?? requestIDs.nextWithSequence()
         let outputs = try run(model, inputs: request.inputs, id: id, sequence: sequence)
         let names = request.outputs ?? model.tensorOutputs.map(\.name)

@@ -31,9 +31,18 @@ public enum TensorCodec {
 
     /// Parses a JSON body into a top-level object, with a 400 on bad JSON.
     public static func parseObject(_ body: Data) throws -> [String: JSONValue] {
-        let parsed: JSONValue
+        let parsed = try withJSONErrors(body) { try JSONValue(parsing: body) }
+        guard let object = parsed.objectValue else { throw InferenceError.badRequest("request body must be a JSON object") }
+        return object
+    }
+
+    /// Runs `parse` over `body`, turning a JSON syntax error into a 400 (with a hint for bare
+    /// NaN/Infinity); `InferenceError`s pass through.
+    static func withJSONErrors<T>(_ body: Data, _ parse: () throws -> T) throws -> T {
         do {
-            parsed = try JSONValue(parsing: body)
+            return try parse()
+        } catch let error as InferenceError {
+            throw error
         } catch {
             var hint = ""
             if let text = String(data: body.prefix(1 << 20), encoding: .utf8), text.contains("NaN") || text.contains("Infinity") {
@@ -41,37 +50,38 @@ public enum TensorCodec {
             }
             throw InferenceError.badRequest("request body is not valid JSON\(hint)")
         }
-        guard let object = parsed.objectValue else { throw InferenceError.badRequest("request body must be a JSON object") }
-        return object
     }
 
-    /// Decodes a V2 request body against `model`.
+    /// Decodes a V2 request body (JSON) against `model`, reading it in one pass
+    /// (`V2RequestParts`) and checking it in a fixed order, so a body with several faults
+    /// always gets the same message.
     ///
     /// - Parameter binary: the bytes after the JSON header when the request used the binary
     ///   tensor extension (`Inference-Header-Content-Length`); inputs with
     ///   `parameters.binary_data_size` take their data from it, in input order.
-    public static func decodeV2(_ object: [String: JSONValue], model: InferenceModel, allowNaN: Bool, binary: Data? = nil) throws -> V2InferRequest {
+    public static func decodeV2(_ body: Data, model: InferenceModel, allowNaN: Bool, binary: Data? = nil) throws -> V2InferRequest {
+        let parts = try V2RequestParts.read(body)
         var binaryOffset = binary?.startIndex ?? 0
         var id: String?
-        if let raw = object["id"] {
+        if let raw = parts.id {
             guard let string = raw.stringValue else { throw InferenceError.badRequest("'id' must be a string") }
             id = string
         }
-        if let parameters = object["parameters"], parameters.objectValue == nil {
+        if let parameters = parts.parameters, parameters.objectValue == nil {
             throw InferenceError.badRequest("'parameters' must be an object")
         }
-        guard let inputsRaw = object["inputs"]?.arrayValue else { throw InferenceError.badRequest("'inputs' must be an array of tensors") }
+        guard let inputParts = parts.inputs else { throw InferenceError.badRequest("'inputs' must be an array of tensors") }
         var inputs: [DecodedInput] = []
         var seen = Set<String>()
-        for (index, item) in inputsRaw.enumerated() {
-            guard let tensor = item.objectValue else { throw InferenceError.badRequest("inputs[\(index)] must be an object") }
-            guard let name = tensor["name"]?.stringValue else { throw InferenceError.badRequest("inputs[\(index)].name must be a string") }
+        for (index, tensor) in inputParts.enumerated() {
+            guard tensor.isObject else { throw InferenceError.badRequest("inputs[\(index)] must be an object") }
+            guard let name = tensor.name?.stringValue else { throw InferenceError.badRequest("inputs[\(index)].name must be a string") }
             guard let signature = model.model.inputs.first(where: { $0.name == name }) else {
                 throw InferenceError.badRequest("unknown input '\(name)'; the model's inputs are \(model.model.inputs.map(\.name))")
             }
             guard seen.insert(name).inserted else { throw InferenceError.badRequest("input '\(name)' is given twice") }
-            guard let datatype = tensor["datatype"]?.stringValue else { throw InferenceError.badRequest("input '\(name)': 'datatype' must be a string") }
-            guard let shapeRaw = tensor["shape"]?.arrayValue else { throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of integers") }
+            guard let datatype = tensor.datatype?.stringValue else { throw InferenceError.badRequest("input '\(name)': 'datatype' must be a string") }
+            guard let shapeRaw = tensor.shape?.arrayValue else { throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of integers") }
             var shape: [Int] = []
             for dim in shapeRaw {
                 guard let value = dim.integerValue, value >= 0, let size = Int(exactly: value) else {
@@ -79,7 +89,7 @@ public enum TensorCodec {
                 }
                 shape.append(size)
             }
-            let parameters = tensor["parameters"]
+            let parameters = tensor.parameters
             if let parameters, parameters.objectValue == nil {
                 throw InferenceError.badRequest("input '\(name)': 'parameters' must be an object")
             }
@@ -91,8 +101,8 @@ public enum TensorCodec {
                 values = try decodeBinary(binary[binaryOffset..<(binaryOffset + size)], datatype: datatype, name: name)
                 binaryOffset += size
             } else {
-                guard let data = tensor["data"] else { throw InferenceError.badRequest("input '\(name)': 'data' is missing") }
-                values = flatten(data)
+                guard let data = tensor.data else { throw InferenceError.badRequest("input '\(name)': 'data' is missing") }
+                values = data
             }
             inputs.append(
                 DecodedInput(
@@ -103,7 +113,7 @@ public enum TensorCodec {
             throw InferenceError.badRequest("missing input '\(signature.name)'")
         }
         var outputs: [String]?
-        if let outputsRaw = object["outputs"] {
+        if let outputsRaw = parts.outputs {
             guard let list = outputsRaw.arrayValue else { throw InferenceError.badRequest("'outputs' must be an array") }
             outputs = []
             for (index, item) in list.enumerated() {
@@ -180,24 +190,6 @@ public enum TensorCodec {
         default:
             throw InferenceError.badRequest("input '\(name)': binary data for datatype \(datatype) is not supported")
         }
-    }
-
-    /// The scalar elements of tensor `data`, nested arrays flattened in row-major order.
-    static func flatten(_ data: JSONValue) -> [JSONValue] {
-        guard case .array(let array) = data else { return [data] }
-        // Tensors are homogeneous: only nested data has an array first. (A ragged mix fails the
-        // element checks later.)
-        guard let first = array.first, case .array = first else { return array }
-        var out: [JSONValue] = []
-        func walk(_ value: JSONValue) {
-            if case .array(let nested) = value {
-                for element in nested { walk(element) }
-            } else {
-                out.append(value)
-            }
-        }
-        walk(data)
-        return out
     }
 
     static func makeTensor(

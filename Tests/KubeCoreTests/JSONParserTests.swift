@@ -5,6 +5,50 @@ import Testing
 
 @Suite("JSON parser")
 struct JSONParserTests {
+    @Test("the reader walks a document piece by piece with the parser's results and errors")
+    func reader() throws {
+        let text = #"{"skip":{"deep":[1,{"x":null}]},"data":[[1,2.5],[-3,4e2]],"name":"n\u00e9","flag":true}"#
+        var reader = JSONReader(Array(text.utf8))
+        var names: [String] = []
+        var numbers: [JSONValue] = []
+        var rest: [String: JSONValue] = [:]
+        #expect(reader.next == .object)
+        try reader.readObject { name, reader in
+            names.append(name)
+            if name == "data" {
+                try reader.readArray { reader in
+                    #expect(reader.next == .array)
+                    try reader.readArray { reader in numbers.append(try reader.readValue()) }
+                }
+            } else {
+                rest[name] = try reader.readValue()
+            }
+        }
+        try reader.finish()
+        #expect(names == ["skip", "data", "name", "flag"])
+        #expect(numbers == [1, 2.5, -3, .number(400)])
+        #expect(rest["name"] == .string("né") && rest["flag"] == .bool(true))
+        #expect(rest["skip"] == (try JSONValue(parsing: Data(#"{"deep":[1,{"x":null}]}"#.utf8))))
+
+        for broken in [#"{"a":1,}"#, #"{"a":[1 2]}"#, #"{"a":1} x"#, #"{"a":"\q"}"#] {
+            var reader = JSONReader(Array(broken.utf8))
+            var readerError = ""
+            do {
+                try reader.readObject { _, reader in
+                    if reader.next == .array {
+                        try reader.readArray { reader in _ = try reader.readValue() }
+                    } else {
+                        _ = try reader.readValue()
+                    }
+                }
+                try reader.finish()
+            } catch { readerError = "\(error)" }
+            var parserError = ""
+            do { _ = try JSONValue(parsing: Data(broken.utf8)) } catch { parserError = "\(error)" }
+            #expect(!readerError.isEmpty && readerError == parserError, "\(broken)")
+        }
+    }
+
     @Test("strings are written escaped where JSON needs it and read back equal")
     func writtenStrings() throws {
         let samples = [
