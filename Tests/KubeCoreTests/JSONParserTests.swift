@@ -49,6 +49,41 @@ struct JSONParserTests {
         }
     }
 
+    @Test("the powers-of-five table is what hack/powers-of-five.py writes")
+    func powersOfFiveTable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("hack/powers-of-five.py").path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let generated = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let committed = try Data(contentsOf: root.appendingPathComponent("Sources/KubeCore/PowersOfFive.swift"))
+        #expect(generated == committed, "Sources/KubeCore/PowersOfFive.swift is out of date: run hack/generate.sh")
+        #expect(PowersOfFive.table.count == 2 * (PowersOfFive.largestExponent - PowersOfFive.smallestExponent + 1))
+    }
+
+    @Test("Eisel-Lemire decides nearly every 19-digit significand with a normal result, exactly")
+    func eiselLemireDecides() throws {
+        var generator = SplitMix64(seed: 0xE15E1)
+        var decided = 0
+        let trials = 50_000
+        for _ in 0..<trials {
+            let significand = generator.next() % 10_000_000_000_000_000_000
+            // Results from about 1e-290 to 1e299: normal doubles, none overflowing.
+            let exponent = Int(generator.next() % 570) - 290
+            let expected = try #require(Double("\(significand)e\(exponent)"))
+            guard let value = JSONParser.eiselLemire(significand, exponent) else { continue }
+            decided += 1
+            #expect(value == expected, "\(significand)e\(exponent): \(value), expected \(expected)")
+        }
+        #expect(decided > trials * 99 / 100, "decided \(decided) of \(trials)")
+        #expect(JSONParser.eiselLemire(20_133_113_861_083_984, -16) == 2.0133113861083984)
+    }
+
     @Test("strings are written escaped where JSON needs it and read back equal")
     func writtenStrings() throws {
         let samples = [
@@ -102,7 +137,18 @@ struct JSONParserTests {
             let decimal = Double(Int64(bitPattern: bits) % 10_000_000) / 10_000
             texts.append(String(format: "%.17g", decimal))
             texts.append(String(format: "%.6e", decimal * 1e-5))
+            // Up to 19 significant digits with any exponent (the Eisel-Lemire range and past it).
+            let significand = generator.next() % 10_000_000_000_000_000_000
+            let exponent = Int(generator.next() % 700) - 360
+            texts.append("\(significand).0e\(exponent)")
+            texts.append("0.\(significand)e\(exponent / 2)")
         }
+        texts += [
+            "9.007199254740993e15", "9.007199254740995e15", "2.2250738585072011e-308", "2.2250738585072012e-308",
+            "1.7976931348623158e308", "1.7976931348623159e308", "4.9406564584124654e-324", "2.4703282292062327e-324",
+            "7.2057594037927933e16", "1e-342", "1e-343", "1e308", "1.8e308", "0e-400", "-0e9999", "5e-324",
+            "8.98846567431158e307", "1.448997445238699e-308", "3.0e-44", "9999999999999999999e-19",
+        ]
         for text in texts {
             let expected = try #require(Double(text), "\(text)")
             let parsed = try JSONValue(parsing: Data(text.utf8))
