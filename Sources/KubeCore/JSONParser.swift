@@ -59,66 +59,92 @@ struct JSONParser {
 
     private mutating func parseObject() throws -> JSONValue {
         var members: [String: JSONValue] = [:]
-        try readMembers { key, parser in members[key] = try parser.parseValue() }
+        if try enterObject() {
+            repeat {
+                let key = try readMemberName()
+                members[key] = try parseValue()
+            } while try nextMember()
+        }
         return .object(members)
     }
 
     private mutating func parseArray() throws -> JSONValue {
         var elements: [JSONValue] = []
-        try readElements { parser in elements.append(try parser.parseValue()) }
+        if try enterArray() {
+            repeat {
+                elements.append(try parseValue())
+            } while try nextElement()
+        }
         return .array(elements)
     }
 
-    /// Reads the object at the current position (which is `{`), calling `member` with each
-    /// name; `member` must read the member's value from the parser it is given.
-    mutating func readMembers(_ member: (String, inout JSONParser) throws -> Void) throws {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw error("nesting too deep") }
-        position += 1
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try parseString()
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            position += 1
-            skipWhitespace()
-            try member(key, &self)
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of input") }
-            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; return }
-            throw error("expected ',' or '}'")
-        }
+    // Objects and arrays are read in steps, so both the tree parser above and `JSONReader` run
+    // the same loop: `enterObject`, then for each member `readMemberName` and its value, then
+    // `nextMember` (false after the last one).
+
+    /// Enters the object at the current position (which is `{`); false when it is empty (and
+    /// already left).
+    mutating func enterObject() throws -> Bool {
+        try enterContainer(closing: UInt8(ascii: "}"))
     }
 
-    /// Reads the array at the current position (which is `[`), calling `element` for each
-    /// element; `element` must read it from the parser it is given.
-    mutating func readElements(_ element: (inout JSONParser) throws -> Void) throws {
+    /// The next member's name and its `:`; the value follows.
+    mutating func readMemberName() throws -> String {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+        let key = try parseString()
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        position += 1
+        skipWhitespace()
+        return key
+    }
+
+    /// After a member's value: true when another member follows, false at the object's end.
+    mutating func nextMember() throws -> Bool {
+        try nextInContainer(closing: UInt8(ascii: "}"))
+    }
+
+    /// Enters the array at the current position (which is `[`); false when it is empty.
+    mutating func enterArray() throws -> Bool {
+        let more = try enterContainer(closing: UInt8(ascii: "]"))
+        if more { skipWhitespace() }
+        return more
+    }
+
+    /// After an element: true when another element follows, false at the array's end.
+    mutating func nextElement() throws -> Bool {
+        let more = try nextInContainer(closing: UInt8(ascii: "]"))
+        if more { skipWhitespace() }
+        return more
+    }
+
+    private mutating func enterContainer(closing: UInt8) throws -> Bool {
         depth += 1
-        defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw error("nesting too deep") }
         position += 1
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+        if position < bytes.count, bytes[position] == closing {
             position += 1
-            return
+            depth -= 1
+            return false
         }
-        while true {
-            skipWhitespace()
-            try element(&self)
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unexpected end of input") }
-            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "]") { position += 1; return }
-            throw error("expected ',' or ']'")
+        return true
+    }
+
+    private mutating func nextInContainer(closing: UInt8) throws -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of input") }
+        if bytes[position] == UInt8(ascii: ",") {
+            position += 1
+            return true
         }
+        if bytes[position] == closing {
+            position += 1
+            depth -= 1
+            return false
+        }
+        throw error(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
     }
 
     /// The first byte of the next value, skipping whitespace; nil at the end of the input.

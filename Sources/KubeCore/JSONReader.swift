@@ -38,22 +38,21 @@ public struct JSONReader {
     /// each name and this reader; `member` must read the member's value.
     public mutating func readObject(_ member: (String, inout JSONReader) throws -> Void) throws {
         precondition(next == .object, "readObject needs an object next")
-        try parser.readMembers { name, parser in
-            var reader = JSONReader(parser: parser)
-            defer { parser = reader.parser }
-            try member(name, &reader)
-        }
+        guard try parser.enterObject() else { return }
+        repeat {
+            let name = try parser.readMemberName()
+            try member(name, &self)
+        } while try parser.nextMember()
     }
 
     /// Reads the next value, which must be an array (`next == .array`), calling `element` with
     /// this reader for each element; `element` must read it.
     public mutating func readArray(_ element: (inout JSONReader) throws -> Void) throws {
         precondition(next == .array, "readArray needs an array next")
-        try parser.readElements { parser in
-            var reader = JSONReader(parser: parser)
-            defer { parser = reader.parser }
-            try element(&reader)
-        }
+        guard try parser.enterArray() else { return }
+        repeat {
+            try element(&self)
+        } while try parser.nextElement()
     }
 
     /// Reads the next value whole.
@@ -62,5 +61,4 @@ public struct JSONReader {
     /// Checks that nothing but whitespace follows the document.
     public mutating func finish() throws { try parser.finish() }
 
-    private init(parser: JSONParser) { self.parser = parser }
 }
