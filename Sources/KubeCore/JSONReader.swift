@@ -60,5 +60,4 @@ public struct JSONReader {
 
     /// Checks that nothing but whitespace follows the document.
     public mutating func finish() throws { try parser.finish() }
-
 }

@@ -238,11 +238,7 @@ public final class DataPlane: Sendable {
     /// Runs the model and observes the prediction; `sequence` is set when the server made `id`.
     private func run(_ model: InferenceModel, inputs: [DecodedInput], id: String, sequence: UInt64?) throws -> ModelOutputs {
         // The decoders give every model input exactly once; the model takes them in its order.
-        let signature = model.model.inputs
-        let ordered =
-            inputs.count == 1 && signature.count == 1
-            ? [inputs[0].tensor]
-            : signature.compactMap { input in inputs.first { $0.name == input.name }?.tensor }
+        let ordered = model.model.inputs.compactMap { input in inputs.first { $0.name == input.name }?.tensor }
         let values: [Value]
         do {
             values = try model.model.run(ordered)

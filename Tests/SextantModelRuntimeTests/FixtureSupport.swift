@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 @testable import SextantModelRuntime
 
@@ -45,6 +46,16 @@ struct Fixtures: Sendable {
             throw FixtureError("\(name).expected.json is not an object")
         }
         return object
+    }
+
+    /// The recorded input of a fixture whose one input is a float `[rows, columns]` batch: its
+    /// name, the tensor and its values; nil for other fixtures.
+    func floatBatch(_ name: String) throws -> (input: String, batch: Tensor, values: [Float])? {
+        let inputs = try #require(try expected(name)["inputs"] as? [String: [String: Any]])
+        guard inputs.count == 1, let (input, spec) = inputs.first else { return nil }
+        let batch = try jsonTensor(spec)
+        guard batch.rank == 2, let values = batch.floats else { return nil }
+        return (input, batch, values)
     }
 
     /// Runs `name` on its recorded inputs and returns every mismatch with the recorded outputs.

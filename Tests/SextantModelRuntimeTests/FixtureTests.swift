@@ -22,11 +22,7 @@ struct FixtureTests {
     @Test("row by row and in twos and threes, the outputs equal the batch's exactly", arguments: Fixtures.zoo.names)
     func smallBatchesEqualTheBatch(name: String) throws {
         let model = try Fixtures.zoo.model(name)
-        let expected = try Fixtures.zoo.expected(name)
-        let inputs = try #require(expected["inputs"] as? [String: [String: Any]])
-        guard inputs.count == 1, let (inputName, spec) = inputs.first else { return }
-        let batch = try jsonTensor(spec)
-        guard batch.rank == 2, let values = batch.floats ?? batch.doubles.map({ $0.map { Float($0) } }), batch.floats != nil else { return }
+        guard let (inputName, batch, values) = try Fixtures.zoo.floatBatch(name) else { return }
         let (rows, width) = (batch.shape[0], batch.shape[1])
         let whole = try model.run(inputs: [inputName: batch])
         for size in [1, 2, 3] {

@@ -156,11 +156,7 @@ struct TreeLayoutTests {
     @Test("every fixture model gives the same outputs for its rows tiled past the block size and alone", arguments: Fixtures.zoo.names)
     func tiledFixtures(name: String) throws {
         let model = try Fixtures.zoo.model(name)
-        let expected = try Fixtures.zoo.expected(name)
-        let inputs = try #require(expected["inputs"] as? [String: [String: Any]])
-        guard inputs.count == 1, let (inputName, spec) = inputs.first else { return }
-        let batch = try jsonTensor(spec)
-        guard batch.rank == 2, let values = batch.floats else { return }
+        guard let (inputName, batch, values) = try Fixtures.zoo.floatBatch(name) else { return }
         let (rows, width) = (batch.shape[0], batch.shape[1])
         let copies = 3
         let tiled = try Tensor(shape: [rows * copies, width], floats: Array([[Float]](repeating: values, count: copies).joined()))

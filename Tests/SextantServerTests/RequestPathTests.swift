@@ -6,6 +6,14 @@ import Testing
 
 @Suite("Per-request helpers")
 struct RequestPathTests {
+    /// A new file in a temp directory (the caller closes `descriptor`) and a buffered writer on it.
+    private func logFile(_ name: String) throws -> (path: String, descriptor: Int32, writer: BufferedLogWriter) {
+        let path = try makeTempDirectory().appendingPathComponent(name).path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(descriptor >= 0)
+        return (path, descriptor, BufferedLogWriter(fileDescriptor: descriptor))
+    }
+
     @Test("paths map to bounded endpoint templates")
     func templates() {
         let cases: [(String, String)] = [
@@ -84,12 +92,8 @@ struct RequestPathTests {
 
     @Test("request lines written directly are the lines the log handler writes for the same metadata")
     func directRequestLines() throws {
-        let directory = try makeTempDirectory()
-        let path = directory.appendingPathComponent("requests.jsonl").path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(descriptor >= 0)
+        let (path, descriptor, writer) = try logFile("requests.jsonl")
         defer { close(descriptor) }
-        let writer = BufferedLogWriter(fileDescriptor: descriptor)
         let handler = JSONLogHandler(label: "sextant-server", writer: writer)
         let logger = Logger(label: "sextant-server") { _ in handler }
         for requestID in [nil, "id-\"1\""] as [String?] {
@@ -123,12 +127,8 @@ struct RequestPathTests {
 
     @Test("JSON log lines reach the file complete and in order, with a UTC timestamp")
     func bufferedJSONLogs() throws {
-        let directory = try makeTempDirectory()
-        let path = directory.appendingPathComponent("log.jsonl").path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(descriptor >= 0)
+        let (path, descriptor, writer) = try logFile("log.jsonl")
         defer { close(descriptor) }
-        let writer = BufferedLogWriter(fileDescriptor: descriptor)
         var logger = Logger(label: "test") { JSONLogHandler(label: $0, writer: writer) }
         logger[metadataKey: "pod"] = "a\"b"
         let before = Date()
