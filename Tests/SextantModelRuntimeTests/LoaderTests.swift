@@ -129,6 +129,14 @@ struct LoaderTests {
         #expect(throws: ModelRuntimeError.inputShapeMismatch(name: "input", expected: [-1, 8], actual: [2, 7])) {
             _ = try model.run(inputs: ["input": narrow])
         }
+        // The positional form: the same checks, and the number of tensors must match.
+        #expect(try model.run([good]).count == model.outputs.count)
+        #expect(throws: ModelRuntimeError.evaluationFailed(op: "graph", reason: "2 inputs given, the model takes 1 (input)")) {
+            _ = try model.run([good, good])
+        }
+        #expect(throws: ModelRuntimeError.inputTypeMismatch(name: "input", expected: .float, actual: .double)) {
+            _ = try model.run([doubles])
+        }
         let flat = try Tensor(shape: [16], floats: Array(repeating: 0.5, count: 16))
         do {
             _ = try model.run(inputs: ["input": flat])
