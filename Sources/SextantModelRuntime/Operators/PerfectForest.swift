@@ -1,6 +1,6 @@
-/// A tree ensemble with every tree padded to the same depth and stored breadth-first, so a
-/// node's children are found by arithmetic instead of loads: the children of slot `n` are
-/// `2n + 1` (true branch) and `2n + 2` (false branch), and every row takes exactly `depth` steps.
+/// A tree ensemble with every tree padded to the same depth and stored breadth-first from slot
+/// 1, so a node's children are found by arithmetic instead of loads: the children of slot `n`
+/// are `2n` (true branch) and `2n + 1` (false branch), and every row takes exactly `depth` steps.
 ///
 /// A leaf shallower than `depth` is grown into a subtree whose inner slots test nothing that
 /// matters (feature 0, threshold 0) and whose leaves all name the same original leaf, so whichever
@@ -11,21 +11,21 @@
 /// Rows step through the trees level by level: the next slot of many independent walks (rows of a
 /// batch, or the trees of a single row) is computed in one pass, so the processor overlaps them
 /// instead of waiting on one chain of loads at a time. Branch tests compare integer keys that
-/// order like the floats (`orderKey`), and the next slot is computed without a branch.
+/// order like the floats (`orderKey`); BRANCH_LT thresholds are stored as the key below theirs,
+/// so every test is `key <= limit`, and the next slot is `2n` plus whether the test failed
+/// (a compare and an add with carry; no branch).
 struct PerfectForest: Sendable {
     /// Levels of branches every tree has (0 when every tree is a single leaf).
     let depth: Int
     let treeCount: Int
-    /// Inner slots per tree: `2^depth - 1`.
-    let innerSlots: Int
-    /// `treeCount * innerSlots` entries, tree by tree, breadth-first within a tree: the feature
-    /// index in the high 32 bits and the threshold's `orderKey` in the low 32, so one load
-    /// fetches both.
+    /// Slots per tree: `2^depth`, the inner slots `1 ..< 2^depth` and slot 0, unused.
+    let slotsPerTree: Int
+    /// `treeCount * slotsPerTree` entries, tree by tree, breadth-first within a tree: the
+    /// feature index in the high 32 bits and the limit key in the low 32 (see `pack`), so one
+    /// load fetches both.
     let node: [UInt64]
-    /// Per inner slot, whether a NaN feature takes the true branch; empty when no node tracks.
+    /// Per slot, whether a NaN feature takes the true branch; empty when no node tracks.
     let tracksMissing: [Bool]
-    /// True when branches test `value < threshold`, false for `value <= threshold`.
-    let strict: Bool
     /// `treeCount * 2^depth` entries: the `FlatForest` leaf each padded leaf slot stands for.
     let leaf: [Int32]
     /// When every leaf votes for the same run of targets `firstVoteTarget ..< firstVoteTarget +
@@ -50,42 +50,41 @@ struct PerfectForest: Sendable {
         }
         let depth = Int(forest.depths.max() ?? 0)
         guard depth <= Self.maximumDepth else { return nil }
-        let innerSlots = (1 << depth) - 1
-        let totalSlots = forest.roots.count * (innerSlots + 1)
+        let slotsPerTree = 1 << depth
+        let totalSlots = forest.roots.count * slotsPerTree
         guard totalSlots <= max(Self.smallForestSlots, Self.growthLimit * forest.mode.count) else { return nil }
 
-        var node = [UInt64](repeating: 0, count: forest.roots.count * innerSlots)
-        var tracks = [Bool](repeating: false, count: forest.roots.count * innerSlots)
-        var leaf = [Int32](repeating: 0, count: forest.roots.count << depth)
+        let strict = mode == TreeNodeMode.lt
+        var node = [UInt64](repeating: 0, count: totalSlots)
+        var tracks = [Bool](repeating: false, count: totalSlots)
+        var leaf = [Int32](repeating: 0, count: totalSlots)
         var anyTracks = false
         for (tree, root) in forest.roots.enumerated() {
-            let innerBase = tree * innerSlots
-            let leafBase = tree << depth
+            let base = tree * slotsPerTree
             // (flat node, slot within the tree, level); a leaf reached early fills its whole subtree.
-            var pending: [(node: Int, slot: Int, level: Int)] = [(Int(root), 0, 0)]
+            var pending: [(node: Int, slot: Int, level: Int)] = [(Int(root), 1, 0)]
             while let (flat, slot, level) = pending.popLast() {
                 if level == depth {
-                    leaf[leafBase + slot - innerSlots] = Int32(flat)
+                    leaf[base + slot - slotsPerTree] = Int32(flat)
                     continue
                 }
                 let isLeaf = forest.mode[flat] == TreeNodeMode.leaf
                 if !isLeaf {
-                    node[innerBase + slot] = Self.pack(feature: forest.feature[flat], threshold: forest.threshold[flat])
+                    node[base + slot] = Self.pack(feature: forest.feature[flat], threshold: forest.threshold[flat], strict: strict)
                     if forest.mode[flat] & TreeNodeMode.missingTracksTrue != 0 {
-                        tracks[innerBase + slot] = true
+                        tracks[base + slot] = true
                         anyTracks = true
                     }
                 }
-                pending.append((isLeaf ? flat : Int(forest.trueChild[flat]), 2 * slot + 1, level + 1))
-                pending.append((isLeaf ? flat : Int(forest.falseChild[flat]), 2 * slot + 2, level + 1))
+                pending.append((isLeaf ? flat : Int(forest.trueChild[flat]), 2 * slot, level + 1))
+                pending.append((isLeaf ? flat : Int(forest.falseChild[flat]), 2 * slot + 1, level + 1))
             }
         }
         self.depth = depth
         self.treeCount = forest.roots.count
-        self.innerSlots = innerSlots
+        self.slotsPerTree = slotsPerTree
         self.node = node
         self.tracksMissing = anyTracks ? tracks : []
-        self.strict = mode == TreeNodeMode.lt
         self.leaf = leaf
         (voteWidth, firstVoteTarget, leafWeight) = Self.denseVotes(forest, leaf)
     }
@@ -122,11 +121,10 @@ struct PerfectForest: Sendable {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows * columns) { keys in
             for index in 0..<(rows * columns) { keys[index] = Self.orderKey(x[index]) }
             let keys = UnsafePointer(keys.baseAddress!)
-            switch (strict, tracksMissing.isEmpty) {
-            case (false, true): walk(LessOrEqual.self, keys, rows, columns, sink)
-            case (true, true): walk(Less.self, keys, rows, columns, sink)
-            case (false, false): walk(LessOrEqualOrTrackedMissing.self, keys, rows, columns, sink)
-            case (true, false): walk(LessOrTrackedMissing.self, keys, rows, columns, sink)
+            if tracksMissing.isEmpty {
+                walk(LessOrEqual.self, keys, rows, columns, sink)
+            } else {
+                walk(LessOrEqualOrTrackedMissing.self, keys, rows, columns, sink)
             }
         }
     }
@@ -139,7 +137,7 @@ struct PerfectForest: Sendable {
         _: Test.Type, _ keys: UnsafePointer<UInt32>, _ rows: Int, _ columns: Int, _ sink: Sink
     ) {
         let trees = treeCount
-        let innerSlots = innerSlots
+        let slotsPerTree = slotsPerTree
         node.withUnsafeBufferPointer { node in
             tracksMissing.withUnsafeBufferPointer { tracks in
                 if rows < Self.blockRows {
@@ -147,7 +145,7 @@ struct PerfectForest: Sendable {
                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: trees) { walks in
                         for row in 0..<rows {
                             let features = keys + row * columns
-                            for tree in 0..<trees { walks[tree] = 0 }
+                            for tree in 0..<trees { walks[tree] = 1 }
                             for _ in 0..<depth {
                                 var base = 0
                                 for tree in 0..<trees {
@@ -156,17 +154,17 @@ struct PerfectForest: Sendable {
                                     let (feature, limit) = Self.unpack(node[at])
                                     let goesTrue = Test.goesTrue(features[feature], limit, at, tracks)
                                     walks[tree] = Int32(truncatingIfNeeded: Self.child(of: slot, goingTrue: goesTrue))
-                                    base &+= innerSlots
+                                    base &+= slotsPerTree
                                 }
                             }
-                            for tree in 0..<trees { sink.reached(row: row, tree: tree, slot: (tree << depth) &+ Int(walks[tree]) &- innerSlots) }
+                            for tree in 0..<trees { sink.reached(row: row, tree: tree, slot: (tree << depth) &+ Int(walks[tree]) &- slotsPerTree) }
                         }
                     }
                 } else {
                     // One tree's walks side by side, so a level is one pass over adjacent slots.
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: rows) { walks in
                         for tree in 0..<trees {
-                            let base = tree * innerSlots
+                            let base = tree * slotsPerTree
                             guard depth > 0 else {
                                 for row in 0..<rows { sink.reached(row: row, tree: tree, slot: tree) }
                                 continue
@@ -178,18 +176,18 @@ struct PerfectForest: Sendable {
                                 return Self.child(of: slot, goingTrue: Test.goesTrue(features[feature], limit, at, tracks))
                             }
                             // The pass that reaches the leaves hands them to the sink directly.
-                            let leafBase = (tree << depth) &- innerSlots
+                            let leafBase = (tree << depth) &- slotsPerTree
                             @inline(__always)
                             func finish(_ row: Int, _ slot: Int, last: Bool) {
                                 if last { sink.reached(row: row, tree: tree, slot: slot &+ leafBase) } else { walks[row] = slot }
                             }
                             // Every walk starts at the root, whose test is the same for all rows;
                             // the next level follows in the same pass.
-                            let (rootFeature, rootLimit) = Self.unpack(node[base])
+                            let (rootFeature, rootLimit) = Self.unpack(node[base &+ 1])
                             var features = keys
                             let rootPassIsLast = depth <= 2
                             for row in 0..<rows {
-                                let first = Self.child(of: 0, goingTrue: Test.goesTrue(features[rootFeature], rootLimit, base, tracks))
+                                let first = Self.child(of: 1, goingTrue: Test.goesTrue(features[rootFeature], rootLimit, base &+ 1, tracks))
                                 finish(row, depth > 1 ? step(first, features) : first, last: rootPassIsLast)
                                 features += columns
                             }
@@ -235,8 +233,10 @@ struct PerfectForest: Sendable {
     /// The key of NaN (a missing feature).
     static var missingKey: UInt32 { .max }
 
-    static func pack(feature: Int32, threshold: Float) -> UInt64 {
-        UInt64(UInt32(bitPattern: feature)) << 32 | UInt64(orderKey(threshold))
+    /// A branch as one word: the feature index, and the largest key that takes the true branch
+    /// (`value < threshold` is `key <= orderKey(threshold) - 1`; every number's key is above 0).
+    static func pack(feature: Int32, threshold: Float, strict: Bool) -> UInt64 {
+        UInt64(UInt32(bitPattern: feature)) << 32 | UInt64(orderKey(threshold) - (strict ? 1 : 0))
     }
 
     /// The feature index and threshold key of a packed inner slot.
@@ -246,10 +246,11 @@ struct PerfectForest: Sendable {
     }
 
     /// The slot a walk moves to from `slot`, computed without a branch (which way rows go is
-    /// unpredictable, so a branch would be mispredicted half the time).
+    /// unpredictable, so a branch would be mispredicted half the time). Written as the Bool's
+    /// byte, not `goingTrue ? 0 : 1`: the compiler may turn that choice into a branch.
     @inline(__always)
     static func child(of slot: Int, goingTrue: Bool) -> Int {
-        slot &* 2 &+ 1 &+ Int(UInt8(unsafeBitCast(!goingTrue, to: UInt8.self)))
+        slot &* 2 &+ Int(unsafeBitCast(!goingTrue, to: UInt8.self))
     }
 }
 
@@ -304,7 +305,7 @@ protocol BranchTest {
     static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool
 }
 
-/// BRANCH_LEQ.
+/// BRANCH_LEQ (and BRANCH_LT, whose limits are one key lower).
 enum LessOrEqual: BranchTest {
     @inline(__always)
     static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
@@ -312,26 +313,10 @@ enum LessOrEqual: BranchTest {
     }
 }
 
-/// BRANCH_LT.
-enum Less: BranchTest {
-    @inline(__always)
-    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
-        value < limit
-    }
-}
-
-/// BRANCH_LEQ where some nodes send missing values to the true branch.
+/// `LessOrEqual` where some nodes send missing values to the true branch.
 enum LessOrEqualOrTrackedMissing: BranchTest {
     @inline(__always)
     static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
         value <= limit || (value == PerfectForest.missingKey && tracks[slot])
-    }
-}
-
-/// BRANCH_LT where some nodes send missing values to the true branch.
-enum LessOrTrackedMissing: BranchTest {
-    @inline(__always)
-    static func goesTrue(_ value: UInt32, _ limit: UInt32, _ slot: Int, _ tracks: UnsafeBufferPointer<Bool>) -> Bool {
-        value < limit || (value == PerfectForest.missingKey && tracks[slot])
     }
 }
