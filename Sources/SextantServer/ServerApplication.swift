@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -104,23 +105,9 @@ public func endpointTemplate(_ path: String) -> String {
     return "unmatched"
 }
 
-/// Request logging and metrics for every route: one structured log line per request (method,
-/// endpoint, status, duration; never payloads), and request counters/histograms.
+/// Request logging and metrics for every route the router answers (`RequestObserver`).
 struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: ServerMetrics
-    let logger: Logger
-    /// The JSON handler, when the request log can be written straight to it (see `logRequest`).
-    let jsonHandler: JSONLogHandler?
-
-    init(metrics: ServerMetrics, logger: Logger) {
-        self.metrics = metrics
-        self.logger = logger
-        if let handler = logger.handler as? JSONLogHandler, handler.metadata.isEmpty {
-            jsonHandler = handler
-        } else {
-            jsonHandler = nil
-        }
-    }
+    let observer: RequestObserver
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -132,21 +119,9 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             response = jsonError(500, "\(error)")
         }
-        let elapsed = ContinuousClock.now - start
-        let endpoint = endpointTemplate(rawPath: request.head.path ?? "/")
-        let status = Int(response.status.code)
-        metrics.request(endpoint: endpoint, code: status, duration: elapsed)
-        let requestID = response.headers[requestIDField]
-        if let jsonHandler {
-            jsonHandler.logRequest(method: request.method.rawValue, route: endpoint, status: status, duration: elapsed, requestID: requestID)
-        } else {
-            var metadata: Logger.Metadata = [
-                "http.method": .string(request.method.rawValue), "http.route": .string(endpoint),
-                "http.status": .string(String(status)), "http.duration_ms": .string(millisecondsText(elapsed)),
-            ]
-            if let requestID { metadata["request.id"] = .string(requestID) }
-            logger.info("request", metadata: metadata)
-        }
+        observer.finished(
+            method: request.method.rawValue, endpoint: endpointTemplate(rawPath: request.head.path ?? "/"), status: Int(response.status.code),
+            duration: ContinuousClock.now - start, requestID: response.headers[requestIDField])
         return response
     }
 }
@@ -169,7 +144,7 @@ func millisecondsText(_ duration: Duration) -> String {
 
 /// A JSON error response `{"error": message}`.
 public func jsonError(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> Response {
-    jsonResponse(status, "{\"error\":\(TensorCodec.jsonString(message))}", headers: headers)
+    JSONAnswer.error(status, message, headers: headers).response
 }
 
 /// A JSON response.
@@ -186,6 +161,23 @@ private func jsonResponse(_ status: Int, body: ByteBuffer, headers: HTTPFields) 
     var fields = headers
     fields[.contentType] = "application/json"
     return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: body))
+}
+
+/// A JSON answer before it becomes an HTTP response: what the POST handlers of both request
+/// paths (the router's and `InferenceFastPath`) produce.
+struct JSONAnswer {
+    var status: Int
+    var body: ByteBuffer
+    /// Header fields beyond the content type and length (a request id, Retry-After).
+    var headers: HTTPFields = [:]
+
+    /// An error answer `{"error": message}`.
+    static func error(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> JSONAnswer {
+        JSONAnswer(status: status, body: ByteBuffer(string: "{\"error\":\(TensorCodec.jsonString(message))}"), headers: headers)
+    }
+
+    /// The answer as the router's response.
+    var response: Response { jsonResponse(status, body: body, headers: headers) }
 }
 
 /// Builds the HTTP routes of the data plane: KServe V1, Open Inference Protocol V2, health,
@@ -227,10 +219,7 @@ public struct InferenceRoutes: Sendable {
         }
         router.post("/v1/models/{name}:predict") { request, context in
             let model = try context.parameters.require("name")
-            return await limited(request) { body in
-                let (json, id) = try plane.predictV1(name: model, body: body)
-                return jsonResponse(200, bytes: json, headers: [requestIDField: id])
-            }
+            return await answerThroughRouter(request, .v1Predict(model: model))
         }
         for versioned in [false, true] {
             let base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}"
@@ -248,13 +237,14 @@ public struct InferenceRoutes: Sendable {
             }
             router.post(RouterPath(base + "/infer")) { request, context in
                 let model = try context.parameters.require("name")
-                let version = context.parameters.get("version")
-                return await infer(request, model: model, version: version)
+                return await answerThroughRouter(request, .v2Infer(model: model, version: context.parameters.get("version")))
             }
         }
         router.post("/v2/models/{name}/feedback") { request, context in
             let model = try context.parameters.require("name")
-            return await limited(request, inference: false) { body in jsonResponse(200, try plane.feedback(name: model, body: body)) }
+            return await limited(request, inference: false) { body in
+                JSONAnswer(status: 200, body: ByteBuffer(string: try plane.feedback(name: model, body: Data(body.readableBytesView))))
+            }
         }
         router.get("/v2/models/{name}/stats") { _, context in
             let model = try context.parameters.require("name")
@@ -271,12 +261,44 @@ public struct InferenceRoutes: Sendable {
         }
     }
 
-    /// Answers a V2 inference request for `model`.
-    func infer(_ request: Request, model: String, version: String?) async -> Response {
-        let headerLength = request.headers[Self.headerLengthField].flatMap { Int($0) }
-        return await limited(request) { body in
-            jsonResponse(200, bytes: try dataPlane.inferV2(name: model, version: version, body: body, headerLength: headerLength))
+    /// Evaluates `endpoint` on a whole request body.
+    func evaluate(_ endpoint: InferenceEndpoint, body: ByteBuffer, headers: HTTPFields) throws -> JSONAnswer {
+        let data = Data(body.readableBytesView)
+        switch endpoint {
+        case .v2Infer(let model, let version):
+            let headerLength = headers[Self.headerLengthField].flatMap { Int($0) }
+            return JSONAnswer(
+                status: 200, body: ByteBuffer(bytes: try dataPlane.inferV2(name: model, version: version, body: data, headerLength: headerLength)))
+        case .v1Predict(let model):
+            let (json, id) = try dataPlane.predictV1(name: model, body: data)
+            return JSONAnswer(status: 200, body: ByteBuffer(bytes: json), headers: [requestIDField: id])
         }
+    }
+
+    /// Answers an inference request through the router, which may still be receiving its body.
+    func answerThroughRouter(_ request: Request, _ endpoint: InferenceEndpoint) async -> Response {
+        await limited(request) { body in try evaluate(endpoint, body: body, headers: request.headers) }
+    }
+
+    /// Whether `InferenceFastPath` may answer a request with this head when its target names an
+    /// inference endpoint: a POST declaring a body length within the limit, while no faults are
+    /// injected (their latency is a sleep, which only the router's path takes).
+    func admitsFastPath(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, configuration.faultLatency == 0, configuration.faultErrorRate == 0,
+            let length = head.headerFields[.contentLength].flatMap({ Int($0) })
+        else { return false }
+        return length <= configuration.maxBodyBytes
+    }
+
+    /// Answers an inference request whose whole body is in hand, on the calling thread (the
+    /// fast path): the same concurrency limit, evaluation and bookkeeping as `limited`.
+    func answerWhole(_ endpoint: InferenceEndpoint, body: ByteBuffer, headers: HTTPFields) -> JSONAnswer {
+        guard admit() else { return overloaded() }
+        defer { leave() }
+        let start = ContinuousClock.now
+        let answer = answering { try evaluate(endpoint, body: body, headers: headers) }
+        recordInference(since: start, answer)
+        return answer
     }
 
     static let headerLengthField = FieldName("Inference-Header-Content-Length")!
@@ -317,56 +339,78 @@ public struct InferenceRoutes: Sendable {
 
     /// The configured injected faults (`--fault-latency`, `--fault-error-rate`): waits, then
     /// returns an error answer for the configured share of requests.
-    func injectFaults() async -> Response? {
+    func injectFaults() async -> JSONAnswer? {
         if configuration.faultLatency > 0 { try? await Task.sleep(for: .milliseconds(Int64(configuration.faultLatency * 1000))) }
         if configuration.faultErrorRate > 0, Double.random(in: 0..<1) < configuration.faultErrorRate {
-            return jsonError(500, "injected fault (--fault-error-rate \(configuration.faultErrorRate))")
+            return .error(500, "injected fault (--fault-error-rate \(configuration.faultErrorRate))")
         }
         return nil
     }
 
     /// Runs a POST handler with bounded concurrency (503 + Retry-After when full), a body size
     /// limit (413) and a timeout on slow bodies (504).
-    func limited(_ request: Request, inference: Bool = true, _ work: (Data) throws -> Response) async -> Response {
-        guard let inflight = limiter.tryAcquire() else {
-            dataPlane.metrics.rejected("overload")
-            return jsonError(503, "server is at its concurrency limit (\(limiter.limit)); retry later", headers: [.retryAfter: "1"])
-        }
-        dataPlane.metrics.inflight.set(to: Double(inflight))
+    func limited(_ request: Request, inference: Bool = true, _ work: (ByteBuffer) throws -> JSONAnswer) async -> Response {
+        guard admit() else { return overloaded().response }
+        defer { leave() }
         let start = ContinuousClock.now
-        defer { dataPlane.metrics.inflight.set(to: Double(limiter.release())) }
         let maxBytes = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             dataPlane.metrics.rejected("body_too_large")
             return jsonError(413, "request body is \(length) bytes; the limit is \(maxBytes) (--max-body-bytes)")
         }
-        let response: Response
+        let answer: JSONAnswer
         switch await bodyReader.read(request) {
         case .body(let body):
             if inference, let injected = await injectFaults() {
-                response = injected
+                answer = injected
             } else {
-                do { response = try work(Data(body.readableBytesView)) } catch let error as InferenceError {
-                    response = jsonError(error.status, error.message)
-                } catch {
-                    response = jsonError(500, "\(error)")
-                }
+                answer = answering { try work(body) }
             }
         case .tooLarge:
             dataPlane.metrics.rejected("body_too_large")
-            response = jsonError(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
+            answer = .error(413, "request body exceeds the limit of \(maxBytes) bytes (--max-body-bytes)")
         case .timedOut:
             dataPlane.metrics.rejected("timeout")
-            response = jsonError(504, "request timed out after \(configuration.requestTimeout) s (--request-timeout)")
+            answer = .error(504, "request timed out after \(configuration.requestTimeout) s (--request-timeout)")
         case .failed:
-            response = jsonError(400, "the connection failed while the request body was read")
+            answer = .error(400, "the connection failed while the request body was read")
         }
-        if inference {
-            let elapsed = ContinuousClock.now - start
-            dataPlane.recordInference(
-                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, failed: response.status.code >= 400)
+        if inference { recordInference(since: start, answer) }
+        return answer.response
+    }
+
+    /// Takes a place under the concurrency limit; false when every place is taken.
+    private func admit() -> Bool {
+        guard let inflight = limiter.tryAcquire() else { return false }
+        dataPlane.metrics.inflight.set(to: Double(inflight))
+        return true
+    }
+
+    /// Gives back the place `admit` took.
+    private func leave() {
+        dataPlane.metrics.inflight.set(to: Double(limiter.release()))
+    }
+
+    /// The answer when the concurrency limit is reached.
+    private func overloaded() -> JSONAnswer {
+        dataPlane.metrics.rejected("overload")
+        return .error(503, "server is at its concurrency limit (\(limiter.limit)); retry later", headers: [.retryAfter: "1"])
+    }
+
+    /// `work`'s answer, or the error answer for what it threw.
+    private func answering(_ work: () throws -> JSONAnswer) -> JSONAnswer {
+        do { return try work() } catch let error as InferenceError {
+            return .error(error.status, error.message)
+        } catch {
+            return .error(500, "\(error)")
         }
-        return response
+    }
+
+    /// Records a finished inference request for stats.
+    private func recordInference(since start: ContinuousClock.Instant, _ answer: JSONAnswer) {
+        let elapsed = ContinuousClock.now - start
+        dataPlane.recordInference(
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, failed: answer.status >= 400)
     }
 }
 
@@ -375,13 +419,21 @@ public func buildServerApplication(
     configuration: ServeConfiguration, dataPlane: DataPlane, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let observer = RequestObserver(metrics: dataPlane.metrics, logger: logger)
     let router = Router()
-    router.add(middleware: ObservabilityMiddleware(metrics: dataPlane.metrics, logger: logger))
-    InferenceRoutes(dataPlane: dataPlane, configuration: configuration).addRoutes(to: router)
+    router.add(middleware: ObservabilityMiddleware(observer: observer))
+    let routes = InferenceRoutes(dataPlane: dataPlane, configuration: configuration)
+    routes.addRoutes(to: router)
+    let serverName = "sextant-server"
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sextant-server"),
+        server: HTTPServerBuilder { responder in
+            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder, configuration: http1)) {
+                InferenceFastPath(routes: routes, observer: observer, serverName: serverName)
+            }
+        },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
 }

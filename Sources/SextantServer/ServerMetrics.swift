@@ -16,6 +16,8 @@ public final class ServerMetrics: Sendable {
     public let modelLoadSeconds: Gauge
     /// In-flight requests.
     public let inflight: Gauge
+    /// Inference requests `InferenceFastPath` answered (the rest went through the router).
+    public let fastPathRequests: Counter
     /// Per-request metrics by label values, so the hot path does not go through the registry's
     /// name validation and lookup for every request.
     private let endpoints = MetricCache<String, EndpointMetrics>()
@@ -41,6 +43,10 @@ public final class ServerMetrics: Sendable {
         modelReady = registry.makeGauge(descriptor: Self.descriptor("sextant_model_ready", "1 when the model is loaded and serving, else 0."))
         modelLoadSeconds = registry.makeGauge(descriptor: Self.descriptor("sextant_model_load_seconds", "Seconds taken to fetch, verify and load the model."))
         inflight = registry.makeGauge(descriptor: Self.descriptor("sextant_inflight_requests", "Requests being handled now."))
+        fastPathRequests = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "sextant_fast_path_requests_total",
+                "Inference requests answered on the connection's event loop because they arrived whole; the rest went through the router."))
         modelReady.set(to: 0)
     }
 
