@@ -265,7 +265,17 @@ struct JSONParser {
             isInteger = false
             position += 1
             let fractionStart = position
-            while position < bytes.count, let digit = Self.digit(bytes[position]) {
+            while position < bytes.count {
+                // Eight digits at a time while they fit the significand exactly (after its
+                // first non-zero digit, so every digit read this way is significant).
+                if significand != 0, significantDigits <= 11, let eight = eightDigits(at: position) {
+                    significand = significand * 100_000_000 + eight
+                    significantDigits += 8
+                    decimalExponent -= 8
+                    position += 8
+                    continue
+                }
+                guard let digit = Self.digit(bytes[position]) else { break }
                 accumulate(digit, into: &significand, digits: &significantDigits, exponent: &decimalExponent, fraction: true)
                 position += 1
             }
@@ -367,6 +377,22 @@ struct JSONParser {
             digits += 1
             if !fraction { exponent += 1 }
         }
+    }
+
+    /// The value of the eight bytes at `offset` when all are ASCII digits (read as one word:
+    /// the checks and the conversion of all eight take a few operations instead of eight
+    /// rounds); nil when fewer than eight bytes are left or one is not a digit.
+    private func eightDigits(at offset: Int) -> UInt64? {
+        guard offset + 8 <= bytes.count else { return nil }
+        let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) })
+        // Every byte is 0x30...0x39: its high nibble is 3, and adding 6 keeps it 3.
+        let highNibbles: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        guard (word & highNibbles) | (((word &+ 0x0606_0606_0606_0606) & highNibbles) >> 4) == 0x3333_3333_3333_3333 else { return nil }
+        // Pairs of digits, then fours, then all eight (the first byte is the most significant digit).
+        var value = word & 0x0F0F_0F0F_0F0F_0F0F
+        value = (value &* 10 &+ (value >> 8)) & 0x00FF_00FF_00FF_00FF
+        value = (value &* 100 &+ (value >> 16)) & 0x0000_FFFF_0000_FFFF
+        return (value &* 10_000 &+ (value >> 32)) & 0xFFFF_FFFF
     }
 
     private static func digit(_ byte: UInt8) -> UInt8? {

@@ -149,11 +149,28 @@ struct JSONParserTests {
             "7.2057594037927933e16", "1e-342", "1e-343", "1e308", "1.8e308", "0e-400", "-0e9999", "5e-324",
             "8.98846567431158e307", "1.448997445238699e-308", "3.0e-44", "9999999999999999999e-19",
         ]
+        // Fractions around the eight-digits-at-a-time reading: shorter and longer than 8, 16 and
+        // 19 digits, after leading zeros, and ending at the end of the text or before a comma.
+        texts += [
+            "1.2345678", "1.23456789", "1.234567890", "12345678.87654321", "0.00000000123456789012", "0.100000000000000000001",
+            "1.0000000000000000000001", "9.9999999999999999999", "2.0133113861083984", "-3.4808228015899658",
+            "0.12345678", "0.123456789012345678", "0.1234567890123456789", "7.00000000", "7.000000001",
+        ]
         for text in texts {
             let expected = try #require(Double(text), "\(text)")
             let parsed = try JSONValue(parsing: Data(text.utf8))
             let value = try #require(parsed.doubleValue, "\(text)")
             #expect(value == expected, "\(text): parsed \(value), expected \(expected)")
+        }
+        // The same numbers inside an array, each followed by a comma or the closing bracket.
+        let array = try JSONValue(parsing: Data(("[" + texts.joined(separator: ",") + "]").utf8))
+        guard case .array(let elements) = array else { Issue.record("not an array"); return }
+        #expect(elements.count == texts.count)
+        for (text, element) in zip(texts, elements) {
+            #expect(element.doubleValue == Double(text), "\(text) in an array: parsed \(String(describing: element.doubleValue))")
+        }
+        for invalid in ["1.1234567a", "1.12345678a", "[1.12345678:]", "1.", "0.1234567890123456789x"] {
+            #expect(throws: (any Error).self, "\(invalid)") { try JSONValue(parsing: Data(invalid.utf8)) }
         }
     }
 }
