@@ -262,11 +262,11 @@ public struct InferenceRoutes: Sendable {
     }
 
     /// Evaluates `endpoint` on a whole request body.
-    func evaluate(_ endpoint: InferenceEndpoint, body: ByteBuffer, headers: HTTPFields) throws -> JSONAnswer {
+    /// `headerLength` is the request's `Inference-Header-Content-Length` (V2's binary tensor extension).
+    func evaluate(_ endpoint: InferenceEndpoint, body: ByteBuffer, headerLength: Int?) throws -> JSONAnswer {
         let data = Data(body.readableBytesView)
         switch endpoint {
         case .v2Infer(let model, let version):
-            let headerLength = headers[Self.headerLengthField].flatMap { Int($0) }
             return JSONAnswer(
                 status: 200, body: ByteBuffer(bytes: try dataPlane.inferV2(name: model, version: version, body: data, headerLength: headerLength)))
         case .v1Predict(let model):
@@ -277,26 +277,25 @@ public struct InferenceRoutes: Sendable {
 
     /// Answers an inference request through the router, which may still be receiving its body.
     func answerThroughRouter(_ request: Request, _ endpoint: InferenceEndpoint) async -> Response {
-        await limited(request) { body in try evaluate(endpoint, body: body, headers: request.headers) }
+        let headerLength = request.headers[Self.headerLengthField].flatMap { Int($0) }
+        return await limited(request) { body in try evaluate(endpoint, body: body, headerLength: headerLength) }
     }
 
-    /// Whether `InferenceFastPath` may answer a request with this head when its target names an
-    /// inference endpoint: a POST declaring a body length within the limit, while no faults are
-    /// injected (their latency is a sleep, which only the router's path takes).
-    func admitsFastPath(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post, configuration.faultLatency == 0, configuration.faultErrorRate == 0,
-            let length = head.headerFields[.contentLength].flatMap({ Int($0) })
-        else { return false }
-        return length <= configuration.maxBodyBytes
+    /// Whether `InferenceFastPath` may answer a request when its target names an inference
+    /// endpoint: a POST declaring a body length within the limit, while no faults are injected
+    /// (their latency is a sleep, which only the router's path takes).
+    func admitsFastPath(isPost: Bool, contentLength: Int?) -> Bool {
+        guard isPost, configuration.faultLatency == 0, configuration.faultErrorRate == 0, let contentLength else { return false }
+        return contentLength <= configuration.maxBodyBytes
     }
 
     /// Answers an inference request whose whole body is in hand, on the calling thread (the
     /// fast path): the same concurrency limit, evaluation and bookkeeping as `limited`.
-    func answerWhole(_ endpoint: InferenceEndpoint, body: ByteBuffer, headers: HTTPFields) -> JSONAnswer {
+    func answerWhole(_ endpoint: InferenceEndpoint, body: ByteBuffer, headerLength: Int?) -> JSONAnswer {
         guard admit() else { return overloaded() }
         defer { leave() }
         let start = ContinuousClock.now
-        let answer = answering { try evaluate(endpoint, body: body, headers: headers) }
+        let answer = answering { try evaluate(endpoint, body: body, headerLength: headerLength) }
         recordInference(since: start, answer)
         return answer
     }
@@ -425,11 +424,11 @@ public func buildServerApplication(
     let routes = InferenceRoutes(dataPlane: dataPlane, configuration: configuration)
     routes.addRoutes(to: router)
     let serverName = "sextant-server"
-    let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
+    let idleTimeout = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder, configuration: http1)) {
+            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder), idleTimeout: idleTimeout) {
                 InferenceFastPath(routes: routes, observer: observer, serverName: serverName)
             }
         },

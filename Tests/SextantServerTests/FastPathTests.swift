@@ -95,8 +95,30 @@ struct FastPathTests {
             connection.send(Self.whole("/v2/models/lr/infer", Self.lrBody, headers: "Connection: close\r\n"))
             let answer = try ParsedResponse(await connection.readResponse())
             #expect(answer.status == 200)
-            #expect(await connection.readUntilClosed().isEmpty)
+            let rest = await connection.readUntilClosed()
+            #expect(rest.closed && rest.data.isEmpty)
             #expect(try await Self.fastPathCount(port) == 1)
+        }
+    }
+
+    @Test("--idle-timeout closes a silent connection and one stalled before its body, not one kept busy on the fast path")
+    func idleTimeout() async throws {
+        var configuration = ServeConfiguration(modelURI: fixtureURL("logistic_regression.onnx").absoluteString, modelName: "lr")
+        configuration.idleTimeout = 2
+        try await withServer(configuration) { port, _ in
+            let silent = try RawConnection(port: port)
+            let stalled = try RawConnection(port: port)
+            stalled.send("POST /v2/models/lr/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            let busy = try RawConnection(port: port)
+            // Requests every 50 ms for more than twice the idle timeout, on one connection (sent
+            // from a thread of its own, so the pace does not depend on the tests' task pool).
+            let statuses = await busy.exchangeRepeatedly(Self.whole("/v2/models/lr/infer", Self.lrBody), every: .milliseconds(50), for: .seconds(5))
+            let answered = statuses.count
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            #expect(answered > 10)
+            #expect(try await Self.fastPathCount(port) == answered)
+            #expect(await silent.readUntilClosed().closed, "the silent connection is open")
+            #expect(await stalled.readUntilClosed().closed, "the stalled connection is open")
         }
     }
 
@@ -157,7 +179,9 @@ struct ParsedResponse {
     init(_ text: String) throws {
         let parts = text.components(separatedBy: "\r\n\r\n")
         let lines = try #require(parts.first).components(separatedBy: "\r\n")
-        status = Int(try #require(lines.first).split(separator: " ")[1]) ?? 0
+        let statusLine = try #require(lines.first).split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw RouterError("not an HTTP response: '\(text)'") }
+        self.status = status
         headerNames = []
         headers = [:]
         for line in lines.dropFirst() {
@@ -220,18 +244,43 @@ extension RawConnection {
         return (total, String(decoding: data[..<total], as: UTF8.self))
     }
 
-    /// Reads until the peer closes the connection; what arrived meanwhile.
-    func readUntilClosed() async -> [UInt8] {
+    /// Sends `request` and reads its answer, again every `interval` for `duration`, on a thread
+    /// of its own; the answers' status codes (0 for a connection closed before an answer, which
+    /// ends the exchange).
+    func exchangeRepeatedly(_ request: String, every interval: Duration, for duration: Duration) async -> [Int] {
         await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var statuses: [Int] = []
+                let start = ContinuousClock.now
+                while ContinuousClock.now - start < duration {
+                    self.send(request)
+                    let answer = try? ParsedResponse(self.readResponseBlocking())
+                    statuses.append(answer?.status ?? 0)
+                    if answer == nil { break }
+                    usleep(UInt32(interval.components.attoseconds / 1_000_000_000_000))
+                }
+                continuation.resume(returning: statuses)
+            }
+        }
+    }
+
+    /// Reads until the peer closes the connection (`closed`) or nothing arrives for `seconds`;
+    /// what arrived meanwhile.
+    func readUntilClosed(waitingAtMost seconds: Int = 20) async -> (data: [UInt8], closed: Bool) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var data = [UInt8]()
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 while true {
                     let n = recv(self.fd, &buffer, buffer.count, 0)
-                    if n <= 0 { break }
+                    if n <= 0 {
+                        continuation.resume(returning: (data, n == 0))
+                        return
+                    }
                     data.append(contentsOf: buffer[0..<n])
                 }
-                continuation.resume(returning: data)
             }
         }
     }
