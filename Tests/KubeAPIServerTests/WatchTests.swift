@@ -34,7 +34,8 @@ struct WatchTests {
         let versions = [added, modified, deleted].compactMap { Int64($0["object"]?["metadata"]?["resourceVersion"]?.stringValue ?? "") }
         #expect(versions == versions.sorted() && Set(versions).count == 3)
         await recorder.stop()
-        try await eventually("the server to drop the closed watch") { await cluster.api.watchCount == 0 }
+        // Generous: the whole suite in parallel on two cores has delayed this by over 10 s.
+        try await eventually(within: 60, "the server to drop the closed watch") { await cluster.api.watchCount == 0 }
     }
 
     @Test("without a resourceVersion a watch starts with the current objects")
