@@ -162,7 +162,7 @@ struct ControllerTests {
     }
 }
 
-func eventually(within seconds: Double = 10, _ what: String, _ condition: () async throws -> Bool) async throws {
+func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }
