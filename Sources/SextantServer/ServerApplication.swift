@@ -152,11 +152,6 @@ public func jsonResponse(_ status: Int, _ json: String, headers: HTTPFields = [:
     jsonResponse(status, body: ByteBuffer(string: json), headers: headers)
 }
 
-/// A JSON response from UTF-8 bytes.
-public func jsonResponse(_ status: Int, bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
-    jsonResponse(status, body: ByteBuffer(bytes: bytes), headers: headers)
-}
-
 private func jsonResponse(_ status: Int, body: ByteBuffer, headers: HTTPFields) -> Response {
     var fields = headers
     fields[.contentType] = "application/json"
@@ -225,7 +220,9 @@ public struct InferenceRoutes: Sendable {
             let base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}"
             router.get(RouterPath(base)) { _, context in
                 let model = try context.parameters.require("name")
-                return errorMapped { jsonResponse(200, try metadataJSON(try plane.model(named: model, version: context.parameters.get("version")))) }
+                let version = context.parameters.get("version")
+                return answering { JSONAnswer(status: 200, body: ByteBuffer(string: try metadataJSON(try plane.model(named: model, version: version)))) }
+                    .response
             }
             router.get(RouterPath(base + "/ready")) { _, context in
                 let model = try context.parameters.require("name")
@@ -326,14 +323,6 @@ public struct InferenceRoutes: Sendable {
         var name: String
         var datatype: String
         var shape: [Int]
-    }
-
-    func errorMapped(_ body: () throws -> Response) -> Response {
-        do { return try body() } catch let error as InferenceError {
-            return jsonError(error.status, error.message)
-        } catch {
-            return jsonError(500, "\(error)")
-        }
     }
 
     /// The configured injected faults (`--fault-latency`, `--fault-error-rate`): waits, then

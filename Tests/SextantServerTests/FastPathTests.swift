@@ -231,19 +231,6 @@ extension RawConnection {
         return responses
     }
 
-    /// The first complete response in `data` and its length in bytes.
-    private static func firstResponse(in data: [UInt8]) -> (Int, String)? {
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        guard data.count >= 4, let end = (0...(data.count - 4)).first(where: { Array(data[$0..<($0 + 4)]) == separator }) else { return nil }
-        let head = String(decoding: data[..<end], as: UTF8.self).lowercased()
-        guard let line = head.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
-        else { return nil }
-        let total = end + 4 + length
-        guard data.count >= total else { return nil }
-        return (total, String(decoding: data[..<total], as: UTF8.self))
-    }
-
     /// Sends `request` and reads its answer, again every `interval` for `duration`, on a thread
     /// of its own; the answers' status codes (0 for a connection closed before an answer, which
     /// ends the exchange).

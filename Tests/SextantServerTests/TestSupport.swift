@@ -138,7 +138,7 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads until the peer closes or `Content-Length` bytes of body arrived.
+    /// Reads until the peer closes or a whole response (`Content-Length` bytes of body) arrived.
     func readResponseBlocking() -> String {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -146,18 +146,22 @@ final class RawConnection: @unchecked Sendable {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n <= 0 { break }
             data.append(contentsOf: buffer[0..<n])
-            let text = String(decoding: data, as: UTF8.self)
-            if let headerEnd = text.range(of: "\r\n\r\n") {
-                let head = text[..<headerEnd.lowerBound].lowercased()
-                if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                    let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-                    text.utf8.count - text[..<headerEnd.upperBound].utf8.count >= length
-                {
-                    return text
-                }
-            }
+            if let (_, text) = Self.firstResponse(in: data) { return text }
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The first complete response in `data` (one with a Content-Length) and its length in bytes.
+    static func firstResponse(in data: [UInt8]) -> (Int, String)? {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard data.count >= 4, let end = (0...(data.count - 4)).first(where: { Array(data[$0..<($0 + 4)]) == separator }) else { return nil }
+        let head = String(decoding: data[..<end], as: UTF8.self).lowercased()
+        guard let line = head.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        let total = end + 4 + length
+        guard data.count >= total else { return nil }
+        return (total, String(decoding: data[..<total], as: UTF8.self))
     }
 
     deinit { close(fd) }
