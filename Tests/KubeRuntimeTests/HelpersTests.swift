@@ -122,9 +122,12 @@ struct OperationalServerTests {
         let ready = ReadyFlag()
         let server = try await OperationalServer(metrics: registry, ready: { ready.value })
         let running = Task { try await server.run() }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The shared client: nothing to shut down, so a failed request fails the test instead of
+        // crashing the process in the client's deinit. A generous timeout: the whole suite in
+        // parallel on two cores has made a request here take over 5 s.
+        let client = HTTPClient.shared
         func get(_ path: String) async throws -> (Int, String) {
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)\(path)"), timeout: .seconds(5))
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)\(path)"), timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: body))
         }
@@ -137,7 +140,6 @@ struct OperationalServerTests {
         #expect(text.contains(#"sextant_reconcile_total{controller="models",result="success"} 1"#))
         #expect(text.contains(#"sextant_reconcile_duration_seconds_bucket{controller="models",le="0.005"} 1"#))
         #expect(text.contains("# TYPE sextant_workqueue_depth gauge"))
-        try await client.shutdown()
         running.cancel()
     }
 }
