@@ -91,11 +91,21 @@ struct HelpersTests {
             let lease = try await leases.get("sextant-operator")
             #expect(lease.spec?.holderIdentity == "b")
             #expect(lease.spec?.leaseTransitions == 1)
-            // Someone else takes the lease: b must stop leading.
-            var stolen = lease
-            stolen.spec?.holderIdentity = "intruder"
-            stolen.spec?.renewTime = MicroTime(Date())
-            _ = try await leases.update(stolen)
+            // Someone else takes the lease: b must stop leading. (b renews every 100 ms, so the
+            // take may meet a newer version: read it again and retry, as a real contender would.)
+            var taken = false
+            for _ in 0..<50 where !taken {
+                var stolen = try await leases.get("sextant-operator")
+                stolen.spec?.holderIdentity = "intruder"
+                stolen.spec?.renewTime = MicroTime(Date())
+                do {
+                    _ = try await leases.update(stolen)
+                    taken = true
+                } catch KubernetesError.conflict {
+                    continue
+                }
+            }
+            #expect(taken, "the lease could not be taken")
             try await eventually("b to stop leading once the lease is someone else's") { leaders.entries.last == "b stopped" }
             second.cancel()
             await second.value
