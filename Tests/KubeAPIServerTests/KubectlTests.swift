@@ -167,7 +167,7 @@ struct KubectlTests {
             "patch", "configmap", "held", "-n", namespace, "--type", "json", "-p", #"[{"op":"remove","path":"/metadata/finalizers"}]"#,
         ])
         #expect(release.status == 0, "\(release.output)")
-        try await eventually(within: 30, "kubectl wait --for=delete to finish") { !waiter.process.isRunning }
+        try await eventually(within: 60, "kubectl wait --for=delete to finish") { !waiter.process.isRunning }
         #expect(waiter.result().status == 0, "\(waiter.result().output)")
         let gone = try await cluster.kubectl(["get", "configmap", "held", "-n", namespace])
         #expect(gone.status != 0)
@@ -190,7 +190,7 @@ struct KubectlTests {
         ]
         let patched = try await cluster.http.request("PATCH", path, body: patch, contentType: "application/merge-patch+json")
         #expect(patched.status == 200, "\(patched.text)")
-        try await eventually(within: 30, "kubectl wait to finish") { !waiter.process.isRunning }
+        try await eventually(within: 60, "kubectl wait to finish") { !waiter.process.isRunning }
         let result = waiter.result()
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("condition met"))

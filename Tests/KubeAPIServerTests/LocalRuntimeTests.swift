@@ -43,7 +43,7 @@ struct LocalRuntimeTests {
         let created = try await cluster.http.request(
             "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("web", image: "example.com/http:1.0", replicas: 2))
         #expect(created.status == 201)
-        try await eventually(within: 30, "two ready replicas") {
+        try await eventually(within: 60, "two ready replicas") {
             let status = try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/web").body["status"]
             return status?["readyReplicas"] == 2 && status?["availableReplicas"] == 2
         }
@@ -61,20 +61,20 @@ struct LocalRuntimeTests {
         _ = try await cluster.http.request(
             "PATCH", "/apis/apps/v1/namespaces/\(namespace)/deployments/web/scale", body: ["spec": ["replicas": 1]], contentType: "application/merge-patch+json"
         )
-        try await eventually(within: 30, "one replica left") { try await Self.pods(cluster, namespace, app: "web").count == 1 }
-        try await eventually(within: 30, "one endpoint slice left") {
+        try await eventually(within: 60, "one replica left") { try await Self.pods(cluster, namespace, app: "web").count == 1 }
+        try await eventually(within: 60, "one endpoint slice left") {
             try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.count == 1
         }
         let remaining = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?
             .first?["ports"]?.arrayValue?.first?["port"]?.integerValue
         let stopped = ports.filter { $0 != remaining }
-        try await eventually(within: 30, "the scaled-down replica's process to stop") {
+        try await eventually(within: 60, "the scaled-down replica's process to stop") {
             await (try? TestHTTPClient(port: Int(stopped[0])).request("GET", "/")) == nil
         }
 
         _ = try await cluster.http.request("DELETE", "/apis/apps/v1/namespaces/\(namespace)/deployments/web")
-        try await eventually(within: 30, "the pods to be collected") { try await Self.pods(cluster, namespace, app: "web").isEmpty }
-        try await eventually(within: 30, "the last process to stop") {
+        try await eventually(within: 60, "the pods to be collected") { try await Self.pods(cluster, namespace, app: "web").isEmpty }
+        try await eventually(within: 60, "the last process to stop") {
             await (try? TestHTTPClient(port: Int(remaining ?? 0)).request("GET", "/")) == nil
         }
         await cluster.stop()
@@ -86,7 +86,7 @@ struct LocalRuntimeTests {
         let namespace = try await cluster.namespace("runtime-crash")
         _ = try await cluster.http.request(
             "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("broken", image: "example.com/crasher:1", replicas: 1))
-        try await eventually(within: 30, "two restarts") {
+        try await eventually(within: 60, "two restarts") {
             let pod = try await Self.pods(cluster, namespace, app: "broken").first
             return (pod?["status"]?["containerStatuses"]?.arrayValue?.first?["restartCount"]?.integerValue ?? 0) >= 2
         }
@@ -109,7 +109,7 @@ struct LocalRuntimeTests {
         let namespace = try await cluster.namespace("runtime-unrunnable")
         _ = try await cluster.http.request(
             "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: Self.deployment("nginx", image: "nginx:1.27", replicas: 1))
-        try await eventually(within: 30, "the pod to report its image") {
+        try await eventually(within: 60, "the pod to report its image") {
             try await Self.pods(cluster, namespace, app: "nginx").first?["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"]
                 == "ImageNotRunnable"
         }
@@ -143,7 +143,7 @@ struct LocalRuntimeTests {
         #expect(success.status == 201, "\(success.text)")
         _ = try await cluster.http.request(
             "POST", "/apis/batch/v1/namespaces/\(namespace)/jobs", body: job("fail", script: "echo boom >&2; exit 7", backoffLimit: 1))
-        try await eventually(within: 30, "the training Job to complete") {
+        try await eventually(within: 60, "the training Job to complete") {
             let conditions =
                 try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/train").body["status"]?["conditions"]?.arrayValue ?? []
             return conditions.contains { $0["type"] == "Complete" && $0["status"] == "True" }
@@ -157,7 +157,7 @@ struct LocalRuntimeTests {
         let wait = try await cluster.kubectl(["wait", "--for=condition=Complete", "job/train", "-n", namespace, "--timeout=10s"])
         #expect(wait.status == 0, "\(wait.output)")
 
-        try await eventually(within: 30, "the failing Job to give up") {
+        try await eventually(within: 60, "the failing Job to give up") {
             let conditions =
                 try await cluster.http.request("GET", "/apis/batch/v1/namespaces/\(namespace)/jobs/fail").body["status"]?["conditions"]?.arrayValue ?? []
             return conditions.contains { $0["type"] == "Failed" && $0["reason"] == "BackoffLimitExceeded" }
@@ -221,7 +221,7 @@ struct LocalRuntimeServerTests {
             try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/tiny").body["status"]?["readyReplicas"] == 1
         }
         var port: Int64?
-        try await eventually(within: 30, "the EndpointSlice") {
+        try await eventually(within: 60, "the EndpointSlice") {
             port = try await cluster.http.request("GET", "/apis/discovery.k8s.io/v1/namespaces/\(namespace)/endpointslices").body["items"]?.arrayValue?.first?[
                 "ports"]?.arrayValue?.first?["port"]?.integerValue
             return port != nil

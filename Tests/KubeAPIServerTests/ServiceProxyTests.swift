@@ -26,7 +26,7 @@ struct ServiceProxyTests {
         #expect(ip.hasPrefix("127.96."), "the local runtime's range is 127.96.0.0/16: \(ip)")
         _ = try await cluster.http.request(
             "POST", "/apis/apps/v1/namespaces/\(namespace)/deployments", body: LocalRuntimeTests.deployment("web", image: "example.com/http:1.0", replicas: 2))
-        try await eventually(within: 30, "two ready replicas") {
+        try await eventually(within: 60, "two ready replicas") {
             try await cluster.http.request("GET", "/apis/apps/v1/namespaces/\(namespace)/deployments/web").body["status"]?["readyReplicas"] == 2
         }
 
@@ -37,7 +37,7 @@ struct ServiceProxyTests {
             return log.text.contains("GET /?via=service")
         }
         // Each request goes to the next ready pod, so a few requests reach both.
-        try await eventually(within: 30, "both replicas to serve through the cluster IP") {
+        try await eventually(within: 60, "both replicas to serve through the cluster IP") {
             let answer = try? await Self.viaService(ip, 8080)
             guard answer?.status == 200 else { return false }
             let first = try await served(pods[0])
@@ -48,15 +48,15 @@ struct ServiceProxyTests {
         _ = try await cluster.http.request(
             "PATCH", "/apis/apps/v1/namespaces/\(namespace)/deployments/web/scale", body: ["spec": ["replicas": 0]], contentType: "application/merge-patch+json"
         )
-        try await eventually(within: 30, "the pods to go") { try await LocalRuntimeTests.pods(cluster, namespace, app: "web").isEmpty }
-        try await eventually(within: 30, "connections without ready pods to be closed") {
+        try await eventually(within: 60, "the pods to go") { try await LocalRuntimeTests.pods(cluster, namespace, app: "web").isEmpty }
+        try await eventually(within: 60, "connections without ready pods to be closed") {
             (try? await Self.viaService(ip, 8080)) == nil
         }
         let runtime = try #require(cluster.cluster.runtime)
         #expect(runtime.proxy.listening.contains(ServiceProxy.Frontend(ip: ip, port: 8080)), "the Service still listens, and rejects")
 
         _ = try await cluster.http.request("DELETE", "/api/v1/namespaces/\(namespace)/services/web")
-        try await eventually(within: 30, "the listener to close") { !runtime.proxy.listening.contains(ServiceProxy.Frontend(ip: ip, port: 8080)) }
+        try await eventually(within: 60, "the listener to close") { !runtime.proxy.listening.contains(ServiceProxy.Frontend(ip: ip, port: 8080)) }
         await cluster.stop()
         #expect(runtime.proxy.listening.isEmpty, "stopping the runtime closes every listener")
     }
@@ -74,14 +74,14 @@ struct ServiceProxyTests {
                 "spec": ["selector": ["app": "api"], "ports": [["name": "a", "port": 8081]]],
             ])
         let ip = try #require(created.body["spec"]?["clusterIP"]?.stringValue)
-        try await eventually(within: 10, "the first listener") { runtime.proxy.listening.contains(.init(ip: ip, port: 8081)) }
+        try await eventually(within: 60, "the first listener") { runtime.proxy.listening.contains(.init(ip: ip, port: 8081)) }
         _ = try await cluster.http.request(
             "PATCH", path + "/api", body: ["spec": ["ports": [["name": "a", "port": 8081], ["name": "b", "port": 8082]]]],
             contentType: "application/merge-patch+json")
-        try await eventually(within: 10, "the second listener") { runtime.proxy.listening.contains(.init(ip: ip, port: 8082)) }
+        try await eventually(within: 60, "the second listener") { runtime.proxy.listening.contains(.init(ip: ip, port: 8082)) }
         _ = try await cluster.http.request(
             "PATCH", path + "/api", body: ["spec": ["ports": [["name": "b", "port": 8082]]]], contentType: "application/merge-patch+json")
-        try await eventually(within: 10, "the removed port's listener to close") { !runtime.proxy.listening.contains(.init(ip: ip, port: 8081)) }
+        try await eventually(within: 60, "the removed port's listener to close") { !runtime.proxy.listening.contains(.init(ip: ip, port: 8081)) }
         let headless = try await cluster.http.request(
             "POST", path,
             body: [

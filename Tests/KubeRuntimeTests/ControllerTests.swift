@@ -78,7 +78,7 @@ struct ControllerTests {
             try await eventually("the change to arrive") { store.get(ObjectKey(namespace: "default", name: "during")) != nil }
             for index in 0..<3 { _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "unrelated-\(index)"))) }
             await harness.cluster.api.compactHistory()
-            try await eventually(within: 15, "a re-list after the resumed watch got 410") { inits.withLock { $0 } >= 2 }
+            try await eventually(within: 60, "a re-list after the resumed watch got 410") { inits.withLock { $0 } >= 2 }
             #expect(store.count == 2)
             _ = try await maps.delete("during")
             try await eventually("the deletion to arrive") { store.get(ObjectKey(namespace: "default", name: "during")) == nil }
@@ -162,7 +162,7 @@ struct ControllerTests {
     }
 }
 
-func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
+func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }

@@ -76,12 +76,12 @@ struct ClosedLoopTests {
             }
             let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
             #expect(v2.spec.lineage?.trainingJob?.hasPrefix("flower-classifier-v2-") == true)
-            try await env.eventually(within: 30, "v2 effective Staging, v1 archived") {
+            try await env.eventually(within: 60, "v2 effective Staging, v1 archived") {
                 let v1 = try await env.get(ModelVersion.self, "flower-classifier-v1")
                 let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
                 return v2.status?.stage == .staging && v1.status?.stage == .archived
             }
-            try await env.eventually(within: 15, "predictions from the retrained version") {
+            try await env.eventually(within: 60, "predictions from the retrained version") {
                 await OperatorTestEnvironment.predict(url).version == "2"
             }
         }

@@ -46,7 +46,7 @@ struct ExperimentTests {
             #expect(experiment.variants.map(\.version) == [1, 2])
             #expect(experiment.variants.allSatisfy { $0.samples >= 40 })
             #expect(experiment.message?.hasPrefix("version 1 wins on Latency") == true, "\(experiment.message ?? "")")
-            try await env.eventually(within: 30, "the winner served alone") {
+            try await env.eventually(within: 60, "the winner served alone") {
                 let table = try await env.get(ConfigMap.self, "flower-classifier-router").data?["routes.json"] ?? ""
                 let answer = await OperatorTestEnvironment.predict(url)
                 return answer.version == "1" && !table.contains("\"v2\"")
@@ -81,14 +81,14 @@ struct ExperimentTests {
                     request.method = .POST
                     request.body = .bytes(
                         ByteBuffer(string: #"{"id":""# + id + #"","inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}"#))
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
                     let answer = try JSONValue(parsing: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
                     guard let version = answer["model_version"]?.stringValue, let base = versionURLs[version] else { continue }
                     let revenue = (version == "2" ? 12.0 : 8.0) + Double.random(in: -2...2)
                     var feedback = HTTPClientRequest(url: "\(base)/v2/models/flower-classifier/feedback")
                     feedback.method = .POST
                     feedback.body = .bytes(ByteBuffer(string: #"{"id":""# + id + #"","label":0,"metrics":{"revenue":"# + String(revenue) + "}}"))
-                    _ = try await HTTPClient.shared.execute(feedback, timeout: .seconds(10))
+                    _ = try await HTTPClient.shared.execute(feedback, timeout: .seconds(30))
                     posted += 1
                 }
                 return try await env.get(InferenceService.self, "flower-classifier").status?.experiment?.phase != .running

@@ -40,10 +40,10 @@ struct LocalModeTests {
         }
         let stable = try await Api<Service>(client: client, namespace: "default").get("flower-classifier")
         let url = "http://\(stable.spec?["clusterIP"]?.stringValue ?? ""):8080"
-        try await eventually(within: 30, "a prediction through the stable Service") {
+        try await eventually(within: 60, "a prediction through the stable Service") {
             await OperatorTestEnvironment.predict(url).version == "1"
         }
-        try await eventually(within: 30, "v2 effective Staging") {
+        try await eventually(within: 60, "v2 effective Staging") {
             try await Api<ModelVersion>(client: client, namespace: "default").get("flower-classifier-v2").status?.stage == .staging
         }
         running.cancel()

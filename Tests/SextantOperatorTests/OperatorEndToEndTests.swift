@@ -24,10 +24,10 @@ struct OperatorEndToEndTests {
                 return service.status?.stable?.version == 1 && service.status?.conditions?.isTrue("Ready") == true && v1.status?.stage == .production
             }
             let url = try await env.serviceURL("flower-classifier")
-            try await env.eventually(within: 30, "a prediction through the stable Service") {
+            try await env.eventually(within: 60, "a prediction through the stable Service") {
                 await OperatorTestEnvironment.predict(url).code == 200
             }
-            try await env.eventually(within: 30, "v2 effective Staging") {
+            try await env.eventually(within: 60, "v2 effective Staging") {
                 try await env.get(ModelVersion.self, "flower-classifier-v2").status?.stage == .staging
             }
 
@@ -58,7 +58,7 @@ struct OperatorEndToEndTests {
                 let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
                 return service.status?.stable?.version == 2 && service.status?.canary == nil && v2.status?.stage == .production && v1.status?.stage == .archived
             }
-            try await env.eventually(within: 30, "version 1's Deployment retired") {
+            try await env.eventually(within: 60, "version 1's Deployment retired") {
                 do {
                     _ = try await env.get(Deployment.self, "flower-classifier-v1")
                     return false
@@ -66,7 +66,7 @@ struct OperatorEndToEndTests {
                     return true
                 }
             }
-            try await env.eventually(within: 15, "predictions answered by version 2") {
+            try await env.eventually(within: 60, "predictions answered by version 2") {
                 await OperatorTestEnvironment.predict(url).version == "2"
             }
             traffic.cancel()
@@ -106,9 +106,9 @@ struct OperatorEndToEndTests {
             #expect(service.status?.lastRollout?.reason == "ProgressDeadlineExceeded")
             #expect(service.status?.lastRollout?.message?.contains("0/1 ready replicas") == true, "\(service.status?.lastRollout?.message ?? "")")
             let url = try await env.serviceURL("flower-classifier")
-            try await env.eventually(within: 15, "v1 still answering") { await OperatorTestEnvironment.predict(url).version == "1" }
+            try await env.eventually(within: 60, "v1 still answering") { await OperatorTestEnvironment.predict(url).version == "1" }
 
-            try await env.eventually(within: 30, "v2 says its rollout failed") {
+            try await env.eventually(within: 60, "v2 says its rollout failed") {
                 let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
                 let ready = v2.status?.conditions?[type: "Ready"]
                 return ready?.status == .false && ready?.reason == "RolloutFailed" && v2.status?.stage != .production
@@ -116,7 +116,7 @@ struct OperatorEndToEndTests {
             let v1 = try await env.get(ModelVersion.self, "flower-classifier-v1")
             #expect(v1.status?.stage == .production)
             // The failed Deployment stays, scaled to zero, for inspection.
-            try await env.eventually(within: 15, "failed Deployment scaled to zero") {
+            try await env.eventually(within: 60, "failed Deployment scaled to zero") {
                 let deployment = try await env.get(Deployment.self, "flower-classifier-v2")
                 return deployment.spec?["replicas"]?.integerValue == 0
             }
@@ -155,7 +155,7 @@ struct OperatorEndToEndTests {
                 ],
             ]
             try await env.apply(policy)
-            try await env.eventually(within: 30, "the policy observed") {
+            try await env.eventually(within: 60, "the policy observed") {
                 try await env.get(RetrainPolicy.self, "flower-classifier").status?.observedGeneration != nil
             }
             try await env.patch(RetrainPolicy.self, "flower-classifier", ["metadata": ["annotations": [RetrainPolicy.runRequestAnnotation: "run-1"]]])
@@ -177,7 +177,7 @@ struct OperatorEndToEndTests {
             #expect(finished.status?.lastJob?.result == .succeeded)
             #expect(finished.status?.lastHandledRequest == "run-1")
             #expect(finished.status?.activeJob == nil)
-            try await env.eventually(within: 30, "version 3 verified and in Staging") {
+            try await env.eventually(within: 60, "version 3 verified and in Staging") {
                 try await env.get(ModelVersion.self, "flower-classifier-v3").status?.stage == .staging
             }
         }

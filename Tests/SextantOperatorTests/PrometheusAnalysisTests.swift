@@ -31,7 +31,7 @@ struct PrometheusAnalysisTests {
             defer { prometheus.stop() }
             var scrape = ""
             do {
-                try await eventually(within: 30, "Prometheus scraping the router") {
+                try await eventually(within: 60, "Prometheus scraping the router") {
                     let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(prometheus.url)/api/v1/targets"), timeout: .seconds(2))
                     scrape = String(buffer: try await response.body.collect(upTo: 1 << 20))
                     return scrape.contains(#""health":"up""#)

@@ -34,7 +34,7 @@ struct RolloutAnalysisTests {
             try await env.get(InferenceService.self, "flower-classifier").status?.conditions?.isTrue("Ready") == true
         }
         let url = try await env.serviceURL("flower-classifier")
-        try await env.eventually(within: 30, "the stable Service answering") { await OperatorTestEnvironment.predict(url).code == 200 }
+        try await env.eventually(within: 60, "the stable Service answering") { await OperatorTestEnvironment.predict(url).code == 200 }
         // Eight clients at once, so even a slow version serves enough requests in a step.
         let traffic = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -65,7 +65,7 @@ struct RolloutAnalysisTests {
             #expect(last.message?.contains("below 95") == true, "\(last.message ?? "")")
             #expect(service.status?.stable?.version == 1 && service.status?.stable?.weight == 100)
             // The version's own reconcile follows the service's status a moment later.
-            try await env.eventually(within: 30, "v2 says its rollout failed") {
+            try await env.eventually(within: 60, "v2 says its rollout failed") {
                 try await env.get(ModelVersion.self, "flower-classifier-v2").status?.conditions?[type: "Ready"]?.reason == "RolloutFailed"
             }
         }
@@ -92,7 +92,7 @@ struct RolloutAnalysisTests {
             #expect(judged.allSatisfy { $0.passed && ($0.value ?? 0) >= 95 && $0.threshold == ">= 95" && $0.window == "2s" })
             #expect(seen.flatMap { $0 }.contains { $0.metric == "errors-vs-stable" && $0.threshold == ">= stable - 2" })
             let v2 = try await env.get(ModelVersion.self, "flower-classifier-v2")
-            try await env.eventually(within: 20, "v2 effective Production") {
+            try await env.eventually(within: 60, "v2 effective Production") {
                 try await env.get(ModelVersion.self, "flower-classifier-v2").status?.stage == .production
             }
             _ = v2

@@ -24,7 +24,7 @@ struct TrafficProviderTests {
             #expect(stable.spec?["selector"]?["app.kubernetes.io/name"] == "sextant-server")
             #expect(stable.spec?["selector"]?["ml.sextant.dev/version"] == nil)
             let url = try await env.serviceURL("flower-classifier")
-            try await env.eventually(within: 30, "a prediction through the shared Service") { await OperatorTestEnvironment.predict(url).version == "1" }
+            try await env.eventually(within: 60, "a prediction through the shared Service") { await OperatorTestEnvironment.predict(url).version == "1" }
             await #expect(throws: KubernetesError.self) { _ = try await env.get(Deployment.self, "flower-classifier-router") }
 
             try await env.apply(Fixtures.version(2, stage: "Production"))
@@ -37,7 +37,7 @@ struct TrafficProviderTests {
                 return status?.stable?.version == 2 && status?.canary == nil
             }
             #expect(canaryReplicas.contains(1), "the canary's replicas followed its weight: \(canaryReplicas)")
-            try await env.eventually(within: 15, "predictions from v2") { await OperatorTestEnvironment.predict(url).version == "2" }
+            try await env.eventually(within: 60, "predictions from v2") { await OperatorTestEnvironment.predict(url).version == "2" }
         }
     }
 
@@ -76,14 +76,14 @@ struct TrafficProviderTests {
                 namespace: env.namespace)
             // The operator looks again every 30 s while the kind is missing; nudge it to be quick.
             try await env.patch(InferenceService.self, "flower-classifier", ["metadata": ["annotations": ["test/nudge": "1"]]])
-            try await env.eventually(within: 30, "the HTTPRoute") { (try? await routes.get("flower-classifier")) != nil }
+            try await env.eventually(within: 60, "the HTTPRoute") { (try? await routes.get("flower-classifier")) != nil }
             let route = try await routes.get("flower-classifier")
             let backends = route.value(at: ["spec", "rules"])?.arrayValue?.first?["backendRefs"]?.arrayValue ?? []
             #expect(backends.map { $0["name"]?.stringValue ?? "" } == ["flower-classifier-v1"])
             #expect(backends.first?["weight"] == 100)
             #expect(route.value(at: ["spec", "parentRefs"])?.arrayValue?.first?["name"] == "public")
             #expect(route.value(at: ["spec", "hostnames"]) == ["flowers.example.com"])
-            try await env.eventually(within: 30, "TrafficReady=True") {
+            try await env.eventually(within: 60, "TrafficReady=True") {
                 try await env.get(InferenceService.self, "flower-classifier").status?.conditions?.isTrue("TrafficReady") == true
             }
         }

@@ -44,7 +44,7 @@ final class LogRecorder: Sendable {
 }
 
 /// Waits until `condition` holds, failing after `seconds`.
-func waitUntil(_ what: String, within seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+func waitUntil(_ what: String, within seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw RouterError("timed out waiting for \(what)") }

@@ -187,13 +187,13 @@ actor WatchRecorder {
     func stop() { consumer?.cancel() }
 
     /// The event at `index`, waiting up to `seconds` for it.
-    func event(_ index: Int, within seconds: Double = 30) async throws -> JSONValue {
+    func event(_ index: Int, within seconds: Double = 60) async throws -> JSONValue {
         try await waitFor(within: seconds, "event #\(index)") { [index] events, _ in events.count > index }
         return events[index]
     }
 
     /// Waits until the server ends the stream.
-    func waitUntilFinished(within seconds: Double = 30) async throws {
+    func waitUntilFinished(within seconds: Double = 60) async throws {
         try await waitFor(within: seconds, "the end of the watch") { _, finished in finished }
     }
 
@@ -210,7 +210,7 @@ actor WatchRecorder {
 }
 
 /// Waits for an asynchronous condition, checking until a deadline.
-func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
+func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestError("timed out after \(seconds)s waiting for \(what)") }

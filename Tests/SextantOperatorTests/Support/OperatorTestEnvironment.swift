@@ -23,7 +23,7 @@ struct TestError: Error, CustomStringConvertible {
 }
 
 /// Waits until `condition` holds, failing after `seconds` with `what` and the last observation.
-func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
+func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < deadline {
         if (try? await condition()) == true { return }
@@ -147,7 +147,7 @@ final class OperatorTestEnvironment: Sendable {
     }
 
     /// Waits like `eventually`, adding the namespace's statuses to the failure.
-    func eventually(within seconds: Double = 30, _ what: String, _ condition: () async throws -> Bool) async throws {
+    func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
         do {
             try await SextantOperatorTests.eventually(within: seconds, what, condition)
         } catch {
@@ -188,7 +188,7 @@ final class OperatorTestEnvironment: Sendable {
             ByteBuffer(string: #"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":["# + row.map { String($0) }.joined(separator: ",") + "]}]}")
         )
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
             let json = try? JSONValue(parsing: Data(body.readableBytesView))
             return (
