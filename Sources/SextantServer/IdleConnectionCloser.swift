@@ -5,11 +5,12 @@ import NIOHTTP1
 /// request waiting for its answer. That bounds idle keep-alive connections and clients that
 /// stall before or while sending a body.
 ///
-/// It sits next to the HTTP decoder, so it sees every request and answer of the connection,
-/// those `InferenceFastPath` answers as well as the router's. (Hummingbird's own idle timeout
-/// sits where fast-path requests never pass, so it is switched off.) The rules are Hummingbird's:
-/// the clock restarts with every read and with the end of every answer, and a request that was
-/// read whole and is still being answered keeps the connection open however long it takes.
+/// It sits right after the HTTP decoder, so it sees every request the router answers and the
+/// end of every read, also of reads whose requests `InferenceFastPath` answered before the
+/// decoder. (Hummingbird's own idle timeout sits where those requests never pass, so it is
+/// switched off.) The rules are Hummingbird's: the clock restarts with every read and with the
+/// end of every answer, and a request that was read whole and is still being answered keeps
+/// the connection open however long it takes.
 final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -60,6 +61,13 @@ final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler 
             readingRequest = false
         }
         context.fireChannelRead(data)
+    }
+
+    /// Every read ends here, also one whose requests `InferenceFastPath` answered (those never
+    /// reach this handler): the connection is busy, not idle.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        lastActivity = .now()
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

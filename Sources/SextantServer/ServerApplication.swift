@@ -417,8 +417,8 @@ public func buildServerApplication(
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder), idleTimeout: idleTimeout) {
-                InferenceFastPath(routes: routes, observer: observer, serverName: serverName)
+            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder), idleTimeout: idleTimeout) { encoderContext in
+                InferenceFastPath(routes: routes, observer: observer, serverName: serverName, encoderContext: encoderContext)
             }
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),

@@ -7,8 +7,9 @@ import Testing
 import Glibc
 #endif
 
-/// `InferenceFastPath`: inference requests that arrive whole are answered on the event loop,
-/// with the answer the router gives; everything else still goes through the router.
+/// `InferenceFastPath` over real sockets: inference requests that arrive whole are answered on
+/// the event loop, with the answer the router gives; everything else still goes through the
+/// router. (`FastPathFramingTests` decides the reads.)
 @Suite("Inference fast path")
 struct FastPathTests {
     static let lrBody = #"{"id":"ID","inputs":[{"name":"input","datatype":"FP32","shape":[1,8],"data":[0,1,2,3,4,5,6,7]}]}"#
@@ -69,21 +70,27 @@ struct FastPathTests {
         }
     }
 
-    @Test("a pipelined request waits behind one the router still answers: answers keep their order")
+    @Test("pipelined requests wait behind one the router still answers: answers keep their order; then the fast path answers again")
     func pipelinedOrder() async throws {
         let configuration = ServeConfiguration(modelURI: fixtureURL("logistic_regression.onnx").absoluteString, modelName: "lr")
         try await withServer(configuration) { port, _ in
-            let connection = try RawConnection(port: port)
             let body = { (id: String) in Self.lrBody.replacingOccurrences(of: "\"ID\"", with: "\"\(id)\"") }
-            connection.send(
-                Self.chunked("/v2/models/lr/infer", body("first")) + Self.whole("/v2/models/lr/infer", body("second"))
-                    + Self.whole("/v2/models/lr/infer", body("third")))
-            let answers = try await connection.readResponses(3)
-            #expect(answers.map(\.status) == [200, 200, 200])
-            #expect(
-                try answers.map { try #require(JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])["id"] as? String } == [
-                    "first", "second", "third",
-                ])
+            func ids(_ answers: [ParsedResponse]) throws -> [String?] {
+                try answers.map { try #require(JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])["id"] as? String }
+            }
+            // A query string takes the router; a chunked body hands the connection to it.
+            for first in [Self.whole("/v2/models/lr/infer?trace=1", body("first")), Self.chunked("/v2/models/lr/infer", body("first"))] {
+                let connection = try RawConnection(port: port)
+                connection.send(first + Self.whole("/v2/models/lr/infer", body("second")) + Self.whole("/v2/models/lr/infer", body("third")))
+                let answers = try await connection.readResponses(3)
+                #expect(answers.map(\.status) == [200, 200, 200])
+                #expect(try ids(answers) == ["first", "second", "third"])
+                let before = try await Self.fastPathCount(port)
+                connection.send(Self.whole("/v2/models/lr/infer", body("fourth")))
+                #expect(try ids(await connection.readResponses(1)) == ["fourth"])
+                let fast = try await Self.fastPathCount(port) == before + 1
+                #expect(fast == first.contains("trace=1"), "after \(first.prefix(40))")
+            }
         }
     }
 
