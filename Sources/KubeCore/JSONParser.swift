@@ -159,6 +159,39 @@ struct JSONParser {
         return try parseValue()
     }
 
+    /// Reads the array next as its numbers in row-major order, when it is an array of numbers
+    /// or an array of such arrays to any depth (each array holding only numbers or only
+    /// arrays) and every number is a double exactly as written would round (integers within
+    /// ±2^53). Otherwise, malformed text included, reads nothing and returns nil.
+    mutating func readNumberArray() -> [Double]? {
+        skipWhitespace()
+        let start = (position, depth)
+        var numbers: [Double] = []
+        if (try? appendNumbers(to: &numbers)) == true { return numbers }
+        (position, depth) = start
+        return nil
+    }
+
+    /// `readNumberArray` for the array at `position`: false when it is not all numbers.
+    private mutating func appendNumbers(to numbers: inout [Double]) throws -> Bool {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { return false }
+        guard try enterArray() else { return true }
+        let nested = position < bytes.count && bytes[position] == UInt8(ascii: "[")
+        repeat {
+            if nested {
+                guard try appendNumbers(to: &numbers) else { return false }
+                continue
+            }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "-") || Self.digit(bytes[position]) != nil else { return false }
+            switch try parseNumber() {
+            case .number(let number): numbers.append(number)
+            case .integer(let integer) where integer.magnitude <= 1 << 53: numbers.append(Double(integer))
+            default: return false
+            }
+        } while try nextElement()
+        return true
+    }
+
     /// Checks that only whitespace follows.
     mutating func finish() throws {
         skipWhitespace()

@@ -55,6 +55,12 @@ public struct JSONReader {
         } while try parser.nextElement()
     }
 
+    /// Reads the array next as its numbers in row-major order (`[[1, 2], [3, 4]]` gives 1, 2, 3,
+    /// 4) when it is an array of numbers or of such arrays to any depth, each array holding only
+    /// numbers or only arrays, and no integer is beyond ±2^53 (where a double is not exact).
+    /// Otherwise reads nothing and returns nil: read the array as values instead.
+    public mutating func readNumberArray() -> [Double]? { parser.readNumberArray() }
+
     /// Reads the next value whole.
     public mutating func readValue() throws -> JSONValue { try parser.readValue() }
 

@@ -72,14 +72,15 @@ public enum TensorCodec {
         }
         guard let inputParts = parts.inputs else { throw InferenceError.badRequest("'inputs' must be an array of tensors") }
         var inputs: [DecodedInput] = []
-        var seen = Set<String>()
+        var seen: [String] = []  // models have few inputs: a list is cheaper than a set
         for (index, tensor) in inputParts.enumerated() {
             guard tensor.isObject else { throw InferenceError.badRequest("inputs[\(index)] must be an object") }
             guard let name = tensor.name?.stringValue else { throw InferenceError.badRequest("inputs[\(index)].name must be a string") }
             guard let signature = model.model.inputs.first(where: { $0.name == name }) else {
                 throw InferenceError.badRequest("unknown input '\(name)'; the model's inputs are \(model.model.inputs.map(\.name))")
             }
-            guard seen.insert(name).inserted else { throw InferenceError.badRequest("input '\(name)' is given twice") }
+            guard !seen.contains(name) else { throw InferenceError.badRequest("input '\(name)' is given twice") }
+            seen.append(name)
             guard let datatype = tensor.datatype?.stringValue else { throw InferenceError.badRequest("input '\(name)': 'datatype' must be a string") }
             guard let shapeRaw = tensor.shape?.arrayValue else { throw InferenceError.badRequest("input '\(name)': 'shape' must be an array of integers") }
             var shape: [Int] = []
@@ -93,12 +94,12 @@ public enum TensorCodec {
             if let parameters, parameters.objectValue == nil {
                 throw InferenceError.badRequest("input '\(name)': 'parameters' must be an object")
             }
-            let values: [JSONValue]
+            let values: TensorElements
             if let size = parameters?["binary_data_size"]?.integerValue.flatMap({ Int(exactly: $0) }) {
                 guard let binary, size >= 0, binaryOffset + size <= binary.endIndex else {
                     throw InferenceError.badRequest("input '\(name)': binary_data_size \(size) exceeds the binary part of the request")
                 }
-                values = try decodeBinary(binary[binaryOffset..<(binaryOffset + size)], datatype: datatype, name: name)
+                values = .values(try decodeBinary(binary[binaryOffset..<(binaryOffset + size)], datatype: datatype, name: name))
                 binaryOffset += size
             } else {
                 guard let data = tensor.data else { throw InferenceError.badRequest("input '\(name)': 'data' is missing") }
@@ -154,7 +155,8 @@ public enum TensorCodec {
         let rank = signature.shape?.count ?? 2
         let shape = rank == 1 ? [rows.count] : [rows.count, width ?? 0]
         let tensor = try makeTensor(
-            name: signature.name, datatype: type.v2Name, shape: shape, values: flat, signature: signature, allowNaN: allowNaN, field: "instances")
+            name: signature.name, datatype: type.v2Name, shape: shape, values: .values(flat), signature: signature, allowNaN: allowNaN,
+            field: "instances")
         return DecodedInput(name: signature.name, tensor: tensor)
     }
 
@@ -193,7 +195,8 @@ public enum TensorCodec {
     }
 
     static func makeTensor(
-        name: String, datatype: String, shape: [Int], values: [JSONValue], signature: ValueSignature, allowNaN: Bool, field: String? = nil
+        name: String, datatype: String, shape: [Int], values elements: TensorElements, signature: ValueSignature, allowNaN: Bool,
+        field: String? = nil
     ) throws -> Tensor {
         let label = field ?? "input '\(name)'"
         guard v2Datatypes.contains(datatype) else {
@@ -209,8 +212,8 @@ public enum TensorCodec {
             guard !overflow else { throw InferenceError.badRequest("\(label): shape \(shape) is too large") }
             count = product
         }
-        guard count == values.count else {
-            throw InferenceError.badRequest("\(label): shape \(shape) needs \(count) values, got \(values.count)")
+        guard count == elements.count else {
+            throw InferenceError.badRequest("\(label): shape \(shape) needs \(count) values, got \(elements.count)")
         }
         if let declared = signature.shape {
             guard declared.count == shape.count, zip(declared, shape).allSatisfy({ $0 < 0 || $0 == $1 }) else {
@@ -218,6 +221,12 @@ public enum TensorCodec {
             }
         }
         do {
+            if case .numbers(let numbers) = elements, expected == .float || expected == .double {
+                for index in numbers.indices where !numbers[index].isFinite { _ = try number(.number(numbers[index]), label, index, allowNaN) }
+                return expected == .float
+                    ? try Tensor(shape: shape, floats: numbers.map { Float($0) }) : try Tensor(shape: shape, doubles: numbers)
+            }
+            let values = elements.values
             switch expected {
             case .float:
                 var floats = [Float](repeating: 0, count: values.count)
@@ -262,6 +271,7 @@ public enum TensorCodec {
     }
 
     /// A float element: a JSON number, or one of the strings JSON needs for non-finite values.
+    /// Throws 422 for a non-finite value unless `allowNaN`.
     static func number(_ value: JSONValue, _ label: String, _ index: Int, _ allowNaN: Bool) throws -> Double {
         let result: Double
         switch value {
@@ -331,6 +341,29 @@ public enum TensorCodec {
         case .bool(let v): return (v.map { String($0) }, nil)
         case .float(let v): return (nil, v.map { Double($0) })
         case .double(let v): return (nil, v)
+        }
+    }
+}
+
+/// A tensor's elements as a request gives them, in row-major order.
+enum TensorElements {
+    /// Every element a JSON number (nearly every request), read without building JSON values.
+    case numbers([Double])
+    /// Anything else, element by element.
+    case values([JSONValue])
+
+    var count: Int {
+        switch self {
+        case .numbers(let numbers): numbers.count
+        case .values(let values): values.count
+        }
+    }
+
+    /// The elements as JSON values.
+    var values: [JSONValue] {
+        switch self {
+        case .numbers(let numbers): numbers.map { .number($0) }
+        case .values(let values): values
         }
     }
 }

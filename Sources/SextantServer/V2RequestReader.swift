@@ -14,7 +14,7 @@ struct V2RequestParts {
         var shape: JSONValue?
         var parameters: JSONValue?
         /// `data`, flattened: nested arrays become one list of elements in row-major order.
-        var data: [JSONValue]?
+        var data: TensorElements?
     }
 
     var id: JSONValue?
@@ -76,8 +76,10 @@ struct V2RequestParts {
 
     /// `data` as one list of elements: a scalar is one element; an array whose first
     /// element is not an array is kept as it is; otherwise every nested array is flattened.
-    private static func readFlattened(_ reader: inout JSONReader) throws -> [JSONValue] {
-        guard reader.next == .array else { return [try reader.readValue()] }
+    /// Arrays of numbers (nearly every request) are read straight into doubles.
+    private static func readFlattened(_ reader: inout JSONReader) throws -> TensorElements {
+        guard reader.next == .array else { return .values([try reader.readValue()]) }
+        if let numbers = reader.readNumberArray() { return .numbers(numbers) }
         var elements: [JSONValue] = []
         var nested: Bool?
         try reader.readArray { reader in
@@ -88,7 +90,7 @@ struct V2RequestParts {
                 elements.append(try reader.readValue())
             }
         }
-        return elements
+        return .values(elements)
     }
 
     private static func appendLeaves(_ reader: inout JSONReader, to elements: inout [JSONValue]) throws {

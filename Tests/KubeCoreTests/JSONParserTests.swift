@@ -49,6 +49,40 @@ struct JSONParserTests {
         }
     }
 
+    @Test("a number array is read into doubles, flattened; anything else is left unread for readValue")
+    func numberArrays() throws {
+        func numbers(_ text: String) -> [Double]? {
+            var reader = JSONReader(Array(text.utf8))
+            return reader.readNumberArray()
+        }
+        #expect(numbers("[1, 2.5, -3e2]") == [1, 2.5, -300])
+        #expect(numbers(" [[1, 2], [3, 4]] ") == [1, 2, 3, 4])
+        #expect(numbers("[[[0.5, 1], [2, 3]], [[4, 5], [6, 7]]]") == [0.5, 1, 2, 3, 4, 5, 6, 7])
+        #expect(numbers("[]") == [] && numbers("[[], []]") == [])
+        #expect(numbers("[9007199254740992, -9007199254740992]") == [9_007_199_254_740_992, -9_007_199_254_740_992])
+        for other in [
+            "[9007199254740993]", "[1, [2]]", "[[1], 2]", "[1, \"NaN\"]", "[true]", "[null]", "[1, 2", "[01]", "[1,]", "[-]", "[", "7", "{}",
+        ] {
+            var reader = JSONReader(Array(other.utf8))
+            #expect(reader.readNumberArray() == nil, "\(other)")
+            // Nothing was read: the value (or its error) is what readValue finds.
+            var fromReader = ""
+            do { fromReader = "\(try reader.readValue())" } catch { fromReader = "\(error)" }
+            var direct = ""
+            do { direct = "\(try JSONValue(parsing: Data(other.utf8)))" } catch { direct = "\(error)" }
+            #expect(fromReader == direct, "\(other)")
+        }
+        // The reader goes on after the array.
+        var reader = JSONReader(Array(#"{"data":[[1,2],[3,4]],"next":true}"#.utf8))
+        var read: [Double]?
+        var next: JSONValue?
+        try reader.readObject { name, reader in
+            if name == "data" { read = reader.readNumberArray() } else { next = try reader.readValue() }
+        }
+        try reader.finish()
+        #expect(read == [1, 2, 3, 4] && next == .bool(true))
+    }
+
     @Test("the powers-of-five table is what hack/powers-of-five.py writes")
     func powersOfFiveTable() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

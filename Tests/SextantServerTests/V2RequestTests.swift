@@ -48,6 +48,23 @@ struct V2RequestTests {
         #expect(repeated.id == "second")
     }
 
+    @Test("element faults name the element, whether the data was read as numbers or as values")
+    func elementFaults() {
+        let cases: [(String, String)] = [
+            ("[1,\"NaN\",3,4,5,6,7,8]", "422 input 'input': value at index 1 is NaN"),
+            ("[1,2,1e400,4,5,6,7,8]", "422 input 'input': value at index 2 is infinite"),
+            ("[[1,2,3,4],[5,6,7,\"x\"]]", "400 input 'input': value at index 7 must be a number"),
+            ("[1,2,3,4,5,6,7,true]", "400 input 'input': value at index 7 must be a number"),
+            ("[1,2,3,4,5,6,7]", "400 input 'input': shape [1, 8] needs 8 values, got 7"),
+        ]
+        for (data, expected) in cases {
+            let message = failure(#"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,8],"data":\#(data)}]}"#)
+            #expect(message.hasPrefix(expected), "\(data): \(message)")
+        }
+        let large = try? decode(#"{"inputs":[{"name":"input","datatype":"FP32","shape":[1,8],"data":[9007199254740993,1,2,3,4,5,6,7]}]}"#)
+        #expect(large?.inputs[0].tensor.floats?.first == Float(9_007_199_254_740_993 as Int64))
+    }
+
     @Test("structural faults get their message, in a fixed order")
     func faults() {
         let cases: [(String, String)] = [
