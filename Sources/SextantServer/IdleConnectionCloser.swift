@@ -5,10 +5,10 @@ import NIOHTTP1
 /// request waiting for its answer. That bounds idle keep-alive connections and clients that
 /// stall before or while sending a body.
 ///
-/// It sits right after the HTTP decoder, so it sees every request the router answers and the
-/// end of every read, also of reads whose requests `InferenceFastPath` answered before the
-/// decoder. (Hummingbird's own idle timeout sits where those requests never pass, so it is
-/// switched off.) The rules are Hummingbird's: the clock restarts with every read and with the
+/// It sits right after the HTTP decoder, so it sees every request the router answers, and
+/// `InferenceFastPath` (before the decoder) tells it when it answered requests itself.
+/// (Hummingbird's own idle timeout sits where those requests never pass, so it is switched
+/// off.) The rules are Hummingbird's: the clock restarts with every read and with the
 /// end of every answer, and a request that was read whole and is still being answered keeps
 /// the connection open however long it takes.
 final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler {
@@ -63,11 +63,15 @@ final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler 
         context.fireChannelRead(data)
     }
 
-    /// Every read ends here, also one whose requests `InferenceFastPath` answered (those never
-    /// reach this handler): the connection is busy, not idle.
-    func channelReadComplete(context: ChannelHandlerContext) {
-        lastActivity = .now()
-        context.fireChannelReadComplete()
+    /// `InferenceFastPath` answered requests (which never reach this handler): the connection
+    /// is busy, not idle. Bytes read that complete no request do not count, so a client that
+    /// trickles a request head is still closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is InferenceFastPath.AnsweredRequests {
+            lastActivity = .now()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

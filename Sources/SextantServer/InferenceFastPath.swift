@@ -55,6 +55,8 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var awaitingRouter = 0
     /// Answers written since the last flush.
     private var unflushed = false
+    /// Set once an answer to `Connection: close` is on its way: nothing more is read.
+    private var closing = false
     private var date = HTTPDateCache()
     /// The last request target answered here and the endpoint it names: clients send the same
     /// target again and again.
@@ -72,7 +74,12 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         unread = nil
     }
 
+    /// Tells `IdleConnectionCloser` (after the decoder, which never sees these requests) that
+    /// the fast path answered requests in the read that just ended: the connection is busy.
+    struct AnsweredRequests: Sendable {}
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if closing { return }
         guard !passingEverything else { return context.fireChannelRead(data) }
         var bytes = unwrapInboundIn(data)
         if unread == nil {
@@ -86,10 +93,11 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !passingEverything { readRequests(context: context, readEnded: true) }
+        if !passingEverything, !closing { readRequests(context: context, readEnded: true) }
         if unflushed {
             unflushed = false
             encoderContext?.flush()
+            context.fireUserInboundEventTriggered(AnsweredRequests())
         }
         context.fireChannelReadComplete()
     }
@@ -145,6 +153,14 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 // The router's: the head and what has arrived of the body, the rest as it comes.
                 awaitingRouter += 1
+                if head.closeRequested || !head.isHTTP11 {
+                    // The decoder accepts nothing after a request that ends the connection, and
+                    // this handler does not follow HTTP/1.0's keep-alive rules: the decoder reads
+                    // the rest from here.
+                    passingEverything = true
+                    pass(buffer, rest: nil, context: context)
+                    return
+                }
                 let count = min(head.length, buffer.readableBytes)
                 bodyBytesToPass = head.length - count
                 let request = buffer.readSlice(length: count)!
@@ -162,7 +178,10 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The endpoint `head` names when this handler may answer it.
     private func fastEndpoint(_ head: ScannedRequestHead, _ buffer: ByteBuffer) -> InferenceEndpoint? {
-        guard head.isHTTP11, !head.expects, routes.admitsFastPath(isPost: head.isPost, contentLength: head.declaresLength ? head.contentLength : nil)
+        // A client that does not read its answers makes the channel unwritable: the router's
+        // path then applies backpressure (it stops reading) instead of answers piling up here.
+        guard head.isHTTP11, !head.expects, !head.sendsInferenceHeaderLength, encoderContext?.channel.isWritable == true,
+            routes.admitsFastPath(isPost: head.isPost, contentLength: head.declaresLength ? head.contentLength : nil)
         else { return nil }
         return buffer.withUnsafeReadableBytes { bytes in
             let target = UnsafeRawBufferPointer(rebasing: bytes[head.target])
@@ -176,7 +195,7 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ endpoint: InferenceEndpoint, body: ByteBuffer, head: ScannedRequestHead, context: ChannelHandlerContext) {
         guard let encoderContext else { return }
         let start = ContinuousClock.now
-        let answer = routes.answerWhole(endpoint, body: body, headerLength: head.inferenceHeaderLength)
+        let answer = routes.answerWhole(endpoint, body: body, headerLength: nil)
         let duration = ContinuousClock.now - start
         observer.metrics.fastPathRequests.increment()
         // The fields the router's answer has, in its order and spelling: the answer's own, then
@@ -202,12 +221,17 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         bytes.writeString(serverName)
         bytes.writeStaticString("\r\n\r\n")
         bytes.writeImmutableBuffer(answer.body)
-        encoderContext.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-        unflushed = true
         if head.closeRequested {
-            unflushed = false
-            encoderContext.flush()
-            context.close(promise: nil)
+            // Close once the answer is written (closing at once would drop what the socket
+            // has not taken yet).
+            closing = true
+            let channel = context.channel
+            let written = context.eventLoop.makePromise(of: Void.self)
+            encoderContext.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: written)
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            encoderContext.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+            unflushed = true
         }
         observer.finished(method: "POST", endpoint: endpoint.template, status: answer.status, duration: duration, requestID: answer.headers[requestIDField])
     }

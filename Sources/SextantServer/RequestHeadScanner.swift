@@ -17,8 +17,9 @@ struct ScannedRequestHead: Equatable {
     var closeRequested: Bool
     /// An `Expect` field (such as `100-continue`): the client may wait before sending its body.
     var expects: Bool
-    /// `Inference-Header-Content-Length` (the V2 binary tensor extension), when sent.
-    var inferenceHeaderLength: Int?
+    /// An `Inference-Header-Content-Length` field (the V2 binary tensor extension): the router
+    /// reads such requests.
+    var sendsInferenceHeaderLength = false
 
     /// The whole request's length: head and body.
     var length: Int { headLength + contentLength }
@@ -32,8 +33,9 @@ struct ScannedRequestHead: Equatable {
 /// client smuggle a request past the one that checks it. So only the plainest spelling is
 /// accepted: `METHOD SP target SP HTTP/1.1|HTTP/1.0 CRLF`, then fields `name: value CRLF` with a
 /// token name, no space before the colon, no control characters in the value, no folded lines,
-/// then `CRLF`; at most one `Content-Length` (digits only, below 10¹⁸), no `Transfer-Encoding`
-/// and no `Upgrade`. Anything else is `unframable`.
+/// then `CRLF`; the method one of GET, HEAD, POST, PUT, DELETE, OPTIONS and PATCH (not CONNECT,
+/// which makes the rest of the connection a tunnel); at most one `Content-Length` (digits only,
+/// below 10¹⁸), no `Transfer-Encoding` and no `Upgrade`. Anything else is `unframable`.
 enum RequestHeadScanner {
     /// What the bytes at the start of a buffer hold.
     enum Result: Equatable {
@@ -94,12 +96,17 @@ enum RequestHeadScanner {
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+        static let framedMethods: [StaticString] = ["POST", "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"]
+
         mutating func readHead(headLength: Int) -> Result {
             // Request line.
             let methodStart = index
             while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
             let method = UnsafeRawBufferPointer(rebasing: bytes[methodStart..<index])
             guard !method.isEmpty, skip(space) else { return .unframable("the request line does not start with a method and a space") }
+            // CONNECT turns the connection into a tunnel, and the decoder rejects methods it does
+            // not know: only the usual ones are framed here.
+            guard Self.framedMethods.contains(where: { equals(method, $0) }) else { return .unframable("the method is left to the HTTP decoder") }
             let targetStart = index
             while index < bytes.count, bytes[index] > space, bytes[index] < 0x7F { index += 1 }
             let target = targetStart..<index
@@ -153,7 +160,7 @@ enum RequestHeadScanner {
             } else if equalsIgnoringCase(name, "expect") {
                 head.expects = true
             } else if equalsIgnoringCase(name, "inference-header-content-length") {
-                head.inferenceHeaderLength = decimal(value)
+                head.sendsInferenceHeaderLength = true
             }
             return nil
         }

@@ -108,7 +108,7 @@ struct FastPathTests {
         }
     }
 
-    @Test("--idle-timeout closes a silent connection and one stalled before its body, not one kept busy on the fast path")
+    @Test("--idle-timeout closes a silent connection, one stalled before its body and one trickling a head, not one kept busy on the fast path")
     func idleTimeout() async throws {
         var configuration = ServeConfiguration(modelURI: fixtureURL("logistic_regression.onnx").absoluteString, modelName: "lr")
         configuration.idleTimeout = 2
@@ -116,10 +116,17 @@ struct FastPathTests {
             let silent = try RawConnection(port: port)
             let stalled = try RawConnection(port: port)
             stalled.send("POST /v2/models/lr/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            // A head sent one byte every 100 ms never completes a request: reads alone are not
+            // activity.
+            let trickling = try RawConnection(port: port)
+            async let trickleClosed = trickling.trickle(
+                "POST /v2/models/lr/infer HTTP/1.1\r\nHost: x\r\nX-Padding: " + String(repeating: "a", count: 1000), every: .milliseconds(100),
+                closedWithin: .seconds(60))
             let busy = try RawConnection(port: port)
             // Requests every 50 ms for more than twice the idle timeout, on one connection (sent
             // from a thread of its own, so the pace does not depend on the tests' task pool).
             let statuses = await busy.exchangeRepeatedly(Self.whole("/v2/models/lr/infer", Self.lrBody), every: .milliseconds(50), for: .seconds(5))
+            #expect(await trickleClosed, "the trickling connection is open")
             let answered = statuses.count
             #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
             #expect(answered > 10)
@@ -254,6 +261,28 @@ extension RawConnection {
                     usleep(UInt32(interval.components.attoseconds / 1_000_000_000_000))
                 }
                 continuation.resume(returning: statuses)
+            }
+        }
+    }
+
+    /// Sends `text` one byte every `interval`, on a thread of its own, until the server closes
+    /// the connection (true) or `limit` passes or the text runs out (false).
+    func trickle(_ text: String, every interval: Duration, closedWithin limit: Duration) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let start = ContinuousClock.now
+                var probe = [UInt8](repeating: 0, count: 16)
+                for byte in text.utf8 where ContinuousClock.now - start < limit {
+                    let peeked = recv(self.fd, &probe, probe.count, Int32(MSG_DONTWAIT))
+                    if peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                        continuation.resume(returning: true)
+                        return
+                    }
+                    var one = byte
+                    _ = Glibc.send(self.fd, &one, 1, Int32(MSG_NOSIGNAL))
+                    usleep(UInt32(interval.components.attoseconds / 1_000_000_000_000))
+                }
+                continuation.resume(returning: false)
             }
         }
     }
