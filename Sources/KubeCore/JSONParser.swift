@@ -18,8 +18,10 @@ struct JSONParser {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    static func parse(_ data: Data) throws -> JSONValue {
-        var parser = JSONParser([UInt8](data))
+    static func parse(_ data: Data) throws -> JSONValue { try parse([UInt8](data)) }
+
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()

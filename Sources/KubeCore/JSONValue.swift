@@ -157,6 +157,11 @@ extension JSONValue {
         self = try JSONParser.parse(data)
     }
 
+    /// Parses JSON text given as bytes (no copy into `Data` first).
+    public init(parsing bytes: [UInt8]) throws {
+        self = try JSONParser.parse(bytes)
+    }
+
     /// Compact JSON with sorted keys, so equal documents give equal bytes.
     public func jsonData(pretty: Bool = false) throws -> Data {
         let encoder = JSONEncoder()

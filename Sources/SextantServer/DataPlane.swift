@@ -163,15 +163,15 @@ public final class DataPlane: Sendable {
     ///
     /// - Parameter headerLength: `Inference-Header-Content-Length` when the binary tensor
     ///   extension is used: the JSON is the first `headerLength` bytes, binary tensors follow.
-    public func inferV2(name: String, version: String?, body: Data, headerLength: Int? = nil) throws -> [UInt8] {
+    public func inferV2(name: String, version: String?, body: [UInt8], headerLength: Int? = nil) throws -> [UInt8] {
         let model = try model(named: name, version: version)
         var json = body
-        var binary: Data?
+        var binary: ArraySlice<UInt8>?
         if let headerLength {
             guard headerLength >= 0, headerLength <= body.count else {
                 throw InferenceError.badRequest("Inference-Header-Content-Length \(headerLength) exceeds the body (\(body.count) bytes)")
             }
-            json = body.prefix(headerLength)
+            json = Array(body.prefix(headerLength))
             binary = body.dropFirst(headerLength)
         }
         let request = try TensorCodec.decodeV2(json, model: model, allowNaN: options.allowNaN, binary: binary)
@@ -210,7 +210,7 @@ public final class DataPlane: Sendable {
     }
 
     /// Runs a V1 predict body; returns the JSON response and the request id.
-    public func predictV1(name: String, body: Data) throws -> (json: [UInt8], id: String) {
+    public func predictV1(name: String, body: [UInt8]) throws -> (json: [UInt8], id: String) {
         let model = try model(named: name)
         let object = try TensorCodec.parseObject(body)
         let input = try TensorCodec.decodeV1(object, model: model, allowNaN: options.allowNaN)
@@ -253,20 +253,26 @@ public final class DataPlane: Sendable {
 
     private func observe(model: InferenceModel, inputs: [DecodedInput], outputs: ModelOutputs, id: String, sequence: UInt64?) {
         let primary = outputs[model.primaryOutput]
-        let rowValues = primary.map(TensorCodec.rowValues)
+        let labels = model.isClassifier ? primary.flatMap(TensorCodec.rowLabels) : nil
+        let values = model.isClassifier ? nil : primary.flatMap(TensorCodec.rowValues)
         let rows = primary?.shape.first ?? inputs.first?.tensor.shape.first ?? 0
         metrics.rows.increment(by: Int64(rows))
-        var counts: [String: Int] = [:]
-        if model.isClassifier, let labels = rowValues?.labels {
-            for label in labels { counts[label, default: 0] += 1 }
+        // Rows per label; a model has few classes, so a list is cheaper than a dictionary.
+        var counts: [(label: String, count: Int)] = []
+        for label in labels ?? [] {
+            if let index = counts.firstIndex(where: { $0.label == label }) {
+                counts[index].count += 1
+            } else {
+                counts.append((label, 1))
+            }
         }
         let drift: [FeatureDrift]? = box.withLockedValue { state in
             state.rows += rows
             for (label, count) in counts { state.classCounts[label, default: 0] += count }
-            if model.isClassifier, let labels = rowValues?.labels {
+            if let labels {
                 state.memory.remember(id, sequence: sequence, .labels(labels))
                 state.labelDrift?.push(labels)
-            } else if let values = rowValues?.values {
+            } else if let values {
                 for value in values { state.predictionValues.add(value) }
                 state.memory.remember(id, sequence: sequence, .values(values))
             }
@@ -280,7 +286,7 @@ public final class DataPlane: Sendable {
             return state.drift!.drift()
         }
         for (label, count) in counts { metrics.predicted(classLabel: label, count: count) }
-        if !model.isClassifier, let values = rowValues?.values {
+        if let values {
             let buckets = box.withLockedValue { $0.regressionBuckets }
             for value in values { metrics.predicted(value: value, buckets: buckets.isEmpty ? Self.defaultValueBuckets : buckets) }
         }
@@ -301,7 +307,7 @@ public final class DataPlane: Sendable {
     // MARK: Feedback
 
     /// Accepts `{"id":..,"label":..}` or `{"feedback":[...]}`; returns a JSON summary.
-    public func feedback(name: String, body: Data) throws -> String {
+    public func feedback(name: String, body: [UInt8]) throws -> String {
         let model = try model(named: name)
         let object = try TensorCodec.parseObject(body)
         let items: [[String: JSONValue]]

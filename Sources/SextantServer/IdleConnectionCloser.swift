@@ -6,7 +6,8 @@ import NIOHTTP1
 /// stall before or while sending a body.
 ///
 /// It sits right after the HTTP decoder, so it sees every request the router answers, and
-/// `InferenceFastPath` (before the decoder) tells it when it answered requests itself.
+/// `InferenceFastPath` (before the decoder) tells it when it answered requests itself
+/// (`fastPathAnswered()`).
 /// (Hummingbird's own idle timeout sits where those requests never pass, so it is switched
 /// off.) The rules are Hummingbird's: the clock restarts with every read and with the
 /// end of every answer, and a request that was read whole and is still being answered keeps
@@ -65,13 +66,9 @@ final class IdleConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// `InferenceFastPath` answered requests (which never reach this handler): the connection
     /// is busy, not idle. Bytes read that complete no request do not count, so a client that
-    /// trickles a request head is still closed.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is InferenceFastPath.AnsweredRequests {
-            lastActivity = .now()
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// trickles a request head is still closed. Called on the channel's event loop.
+    func fastPathAnswered() {
+        lastActivity = .now()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

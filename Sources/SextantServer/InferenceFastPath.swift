@@ -41,6 +41,8 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let routes: InferenceRoutes
     private let observer: RequestObserver
     private let serverName: String
+    /// Told when this handler answered requests (the connection is busy); nil in tests.
+    private let idleCloser: IdleConnectionCloser?
     /// The response encoder's context: this handler's own answers are written there, past it.
     private var encoderContext: ChannelHandlerContext?
     /// Bytes read and not yet answered or passed on: the start of the next request.
@@ -62,21 +64,21 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// target again and again.
     private var lastTarget: (bytes: [UInt8], endpoint: InferenceEndpoint)?
 
-    init(routes: InferenceRoutes, observer: RequestObserver, serverName: String, encoderContext: ChannelHandlerContext) {
+    init(
+        routes: InferenceRoutes, observer: RequestObserver, serverName: String, encoderContext: ChannelHandlerContext,
+        idleCloser: IdleConnectionCloser? = nil
+    ) {
         self.routes = routes
         self.observer = observer
         self.serverName = serverName
         self.encoderContext = encoderContext
+        self.idleCloser = idleCloser
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         encoderContext = nil
         unread = nil
     }
-
-    /// Tells `IdleConnectionCloser` (after the decoder, which never sees these requests) that
-    /// the fast path answered requests in the read that just ended: the connection is busy.
-    struct AnsweredRequests: Sendable {}
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
@@ -97,7 +99,8 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if unflushed {
             unflushed = false
             encoderContext?.flush()
-            context.fireUserInboundEventTriggered(AnsweredRequests())
+            // `IdleConnectionCloser` sits after the decoder and never sees these requests.
+            idleCloser?.fastPathAnswered()
         }
         context.fireChannelReadComplete()
     }
@@ -201,7 +204,7 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // The fields the router's answer has, in its order and spelling: the answer's own, then
         // the content's, then the date and server Hummingbird adds.
         let status = HTTPResponseStatus(statusCode: answer.status)
-        var bytes = context.channel.allocator.buffer(capacity: 192 + answer.body.readableBytes)
+        var bytes = context.channel.allocator.buffer(capacity: 192 + answer.body.count)
         bytes.writeStaticString("HTTP/1.1 ")
         bytes.writeString(String(status.code))
         bytes.writeStaticString(" ")
@@ -214,13 +217,13 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             bytes.writeStaticString("\r\n")
         }
         bytes.writeStaticString("Content-Type: application/json\r\nContent-Length: ")
-        bytes.writeString(String(answer.body.readableBytes))
+        bytes.writeString(String(answer.body.count))
         bytes.writeStaticString("\r\nDate: ")
         bytes.writeString(date.now())
         bytes.writeStaticString("\r\nServer: ")
         bytes.writeString(serverName)
         bytes.writeStaticString("\r\n\r\n")
-        bytes.writeImmutableBuffer(answer.body)
+        bytes.writeBytes(answer.body)
         if head.closeRequested {
             // Close once the answer is written (closing at once would drop what the socket
             // has not taken yet).
@@ -243,15 +246,16 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 struct FastPathHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let idleTimeout: TimeAmount
-    let makeFastPath: @Sendable (_ encoderContext: ChannelHandlerContext) -> InferenceFastPath
+    let makeFastPath: @Sendable (_ encoderContext: ChannelHandlerContext, _ idleCloser: IdleConnectionCloser) -> InferenceFastPath
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
         http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let conversion = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
-            try pipeline.addHandler(IdleConnectionCloser(timeout: idleTimeout), position: .before(conversion))
+            let idleCloser = IdleConnectionCloser(timeout: idleTimeout)
+            try pipeline.addHandler(idleCloser, position: .before(conversion))
             let encoder = try pipeline.context(handlerType: HTTPResponseEncoder.self)
-            try pipeline.addHandler(makeFastPath(encoder), position: .after(encoder.handler))
+            try pipeline.addHandler(makeFastPath(encoder, idleCloser), position: .after(encoder.handler))
             return value
         }
     }

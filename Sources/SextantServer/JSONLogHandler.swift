@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import Logging
+import Synchronization
 
 /// A `LogHandler` writing one JSON object per line to stderr: `ts` (UTC, milliseconds),
 /// `level`, `label`, `msg`, and the metadata keys (dotted, e.g. `http.status`), sorted.
@@ -64,7 +65,7 @@ public struct JSONLogHandler: LogHandler {
         line.append(contentsOf: #"","level":"info","label":"#.utf8)
         JSONValue.writeString(label, into: &line)
         line.append(contentsOf: #","msg":"request","http.duration_ms":""#.utf8)
-        line.append(contentsOf: millisecondsText(duration).utf8)
+        appendMillisecondsText(duration, to: &line)
         line.append(contentsOf: #"","http.method":"#.utf8)
         JSONValue.writeString(method, into: &line)
         line.append(contentsOf: #","http.route":"#.utf8)
@@ -84,30 +85,58 @@ public struct JSONLogHandler: LogHandler {
     static func appendTimestamp(to line: inout [UInt8]) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                line.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
-                divisor /= 10
-            }
+        // Lines come many per second: the text up to the seconds is made once per second.
+        let upToSeconds = lastSecond.withLock { last in
+            if last.second != now.tv_sec { last = (now.tv_sec, secondText(now.tv_sec)) }
+            return last.text
         }
-        digits(Int(parts.tm_year) + 1900, 4)
-        line.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        line.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        line.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        line.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        line.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        line.append(UInt8(ascii: "."))
-        digits(Int(now.tv_nsec) / 1_000_000, 3)
+        line.append(contentsOf: upToSeconds)
+        appendDigits(Int(now.tv_nsec) / 1_000_000, count: 3, to: &line)
         line.append(UInt8(ascii: "Z"))
     }
+
+    private static let lastSecond = Mutex<(second: Int, text: [UInt8])>((-1, []))
+
+    /// `2026-11-24T01:02:03.` for a time in seconds since the epoch.
+    private static func secondText(_ second: Int) -> [UInt8] {
+        var seconds = second
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text: [UInt8] = []
+        appendDigits(Int(parts.tm_year) + 1900, count: 4, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mon) + 1, count: 2, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mday), count: 2, to: &text)
+        text.append(UInt8(ascii: "T"))
+        appendDigits(Int(parts.tm_hour), count: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_min), count: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_sec), count: 2, to: &text)
+        text.append(UInt8(ascii: "."))
+        return text
+    }
+}
+
+/// Appends `value` (not negative) in decimal, zero-padded to at least `count` digits.
+func appendDigits(_ value: Int, count: Int, to line: inout [UInt8]) {
+    var divisor = 1
+    var width = 1
+    while width < count || value / divisor >= 10 {
+        divisor *= 10
+        width += 1
+    }
+    while divisor > 0 {
+        line.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+        divisor /= 10
+    }
+}
+
+/// Appends a duration in milliseconds with three decimals (`12.345`), as `millisecondsText`.
+func appendMillisecondsText(_ duration: Duration, to line: inout [UInt8]) {
+    let microseconds = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+    appendDigits(Int(microseconds / 1000), count: 1, to: &line)
+    line.append(UInt8(ascii: "."))
+    appendDigits(Int(microseconds % 1000), count: 3, to: &line)
 }

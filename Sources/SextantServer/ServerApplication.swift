@@ -137,9 +137,9 @@ let requestIDField = FieldName("x-request-id")!
 
 /// A duration in milliseconds with three decimals (microsecond resolution), e.g. `0.412`.
 func millisecondsText(_ duration: Duration) -> String {
-    let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
-    let fraction = String(microseconds % 1000)
-    return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    var text: [UInt8] = []
+    appendMillisecondsText(duration, to: &text)
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// A JSON error response `{"error": message}`.
@@ -162,17 +162,18 @@ private func jsonResponse(_ status: Int, body: ByteBuffer, headers: HTTPFields) 
 /// paths (the router's and `InferenceFastPath`) produce.
 struct JSONAnswer {
     var status: Int
-    var body: ByteBuffer
+    /// The JSON text (bytes, so that `InferenceFastPath` copies it once, into its response).
+    var body: [UInt8]
     /// Header fields beyond the content type and length (a request id, Retry-After).
     var headers: HTTPFields = [:]
 
     /// An error answer `{"error": message}`.
     static func error(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> JSONAnswer {
-        JSONAnswer(status: status, body: ByteBuffer(string: "{\"error\":\(TensorCodec.jsonString(message))}"), headers: headers)
+        JSONAnswer(status: status, body: Array("{\"error\":\(TensorCodec.jsonString(message))}".utf8), headers: headers)
     }
 
     /// The answer as the router's response.
-    var response: Response { jsonResponse(status, body: body, headers: headers) }
+    var response: Response { jsonResponse(status, body: ByteBuffer(bytes: body), headers: headers) }
 }
 
 /// Builds the HTTP routes of the data plane: KServe V1, Open Inference Protocol V2, health,
@@ -221,7 +222,7 @@ public struct InferenceRoutes: Sendable {
             router.get(RouterPath(base)) { _, context in
                 let model = try context.parameters.require("name")
                 let version = context.parameters.get("version")
-                return answering { JSONAnswer(status: 200, body: ByteBuffer(string: try metadataJSON(try plane.model(named: model, version: version)))) }
+                return answering { JSONAnswer(status: 200, body: Array(try metadataJSON(try plane.model(named: model, version: version)).utf8)) }
                     .response
             }
             router.get(RouterPath(base + "/ready")) { _, context in
@@ -240,7 +241,7 @@ public struct InferenceRoutes: Sendable {
         router.post("/v2/models/{name}/feedback") { request, context in
             let model = try context.parameters.require("name")
             return await limited(request, inference: false) { body in
-                JSONAnswer(status: 200, body: ByteBuffer(string: try plane.feedback(name: model, body: Data(body.readableBytesView))))
+                JSONAnswer(status: 200, body: Array(try plane.feedback(name: model, body: [UInt8](buffer: body)).utf8))
             }
         }
         router.get("/v2/models/{name}/stats") { _, context in
@@ -261,14 +262,13 @@ public struct InferenceRoutes: Sendable {
     /// Evaluates `endpoint` on a whole request body.
     /// `headerLength` is the request's `Inference-Header-Content-Length` (V2's binary tensor extension).
     func evaluate(_ endpoint: InferenceEndpoint, body: ByteBuffer, headerLength: Int?) throws -> JSONAnswer {
-        let data = Data(body.readableBytesView)
+        let bytes = [UInt8](buffer: body)
         switch endpoint {
         case .v2Infer(let model, let version):
-            return JSONAnswer(
-                status: 200, body: ByteBuffer(bytes: try dataPlane.inferV2(name: model, version: version, body: data, headerLength: headerLength)))
+            return JSONAnswer(status: 200, body: try dataPlane.inferV2(name: model, version: version, body: bytes, headerLength: headerLength))
         case .v1Predict(let model):
-            let (json, id) = try dataPlane.predictV1(name: model, body: data)
-            return JSONAnswer(status: 200, body: ByteBuffer(bytes: json), headers: [requestIDField: id])
+            let (json, id) = try dataPlane.predictV1(name: model, body: bytes)
+            return JSONAnswer(status: 200, body: json, headers: [requestIDField: id])
         }
     }
 
@@ -417,8 +417,9 @@ public func buildServerApplication(
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder), idleTimeout: idleTimeout) { encoderContext in
-                InferenceFastPath(routes: routes, observer: observer, serverName: serverName, encoderContext: encoderContext)
+            FastPathHTTP1Channel(http1: HTTP1Channel(responder: responder), idleTimeout: idleTimeout) { encoderContext, idleCloser in
+                InferenceFastPath(
+                    routes: routes, observer: observer, serverName: serverName, encoderContext: encoderContext, idleCloser: idleCloser)
             }
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),

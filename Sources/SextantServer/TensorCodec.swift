@@ -30,7 +30,7 @@ public enum TensorCodec {
     ]
 
     /// Parses a JSON body into a top-level object, with a 400 on bad JSON.
-    public static func parseObject(_ body: Data) throws -> [String: JSONValue] {
+    public static func parseObject(_ body: [UInt8]) throws -> [String: JSONValue] {
         let parsed = try withJSONErrors(body) { try JSONValue(parsing: body) }
         guard let object = parsed.objectValue else { throw InferenceError.badRequest("request body must be a JSON object") }
         return object
@@ -38,14 +38,15 @@ public enum TensorCodec {
 
     /// Runs `parse` over `body`, turning a JSON syntax error into a 400 (with a hint for bare
     /// NaN/Infinity); `InferenceError`s pass through.
-    static func withJSONErrors<T>(_ body: Data, _ parse: () throws -> T) throws -> T {
+    static func withJSONErrors<T>(_ body: [UInt8], _ parse: () throws -> T) throws -> T {
         do {
             return try parse()
         } catch let error as InferenceError {
             throw error
         } catch {
             var hint = ""
-            if let text = String(data: body.prefix(1 << 20), encoding: .utf8), text.contains("NaN") || text.contains("Infinity") {
+            let text = String(decoding: body.prefix(1 << 20), as: UTF8.self)
+            if text.contains("NaN") || text.contains("Infinity") {
                 hint = " (bare NaN/Infinity are not JSON; send them as the strings \"NaN\", \"Infinity\", \"-Infinity\")"
             }
             throw InferenceError.badRequest("request body is not valid JSON\(hint)")
@@ -59,7 +60,7 @@ public enum TensorCodec {
     /// - Parameter binary: the bytes after the JSON header when the request used the binary
     ///   tensor extension (`Inference-Header-Content-Length`); inputs with
     ///   `parameters.binary_data_size` take their data from it, in input order.
-    public static func decodeV2(_ body: Data, model: InferenceModel, allowNaN: Bool, binary: Data? = nil) throws -> V2InferRequest {
+    public static func decodeV2(_ body: [UInt8], model: InferenceModel, allowNaN: Bool, binary: ArraySlice<UInt8>? = nil) throws -> V2InferRequest {
         let parts = try V2RequestParts.read(body)
         var binaryOffset = binary?.startIndex ?? 0
         var id: String?
@@ -161,8 +162,8 @@ public enum TensorCodec {
     }
 
     /// Decodes little-endian binary tensor data (the V2 binary tensor extension) into JSON values.
-    static func decodeBinary(_ bytes: Data, datatype: String, name: String) throws -> [JSONValue] {
-        let raw = [UInt8](bytes)
+    static func decodeBinary(_ bytes: ArraySlice<UInt8>, datatype: String, name: String) throws -> [JSONValue] {
+        let raw = Array(bytes)
         func fixed(_ size: Int, _ make: (UInt64) -> JSONValue) throws -> [JSONValue] {
             guard raw.count % size == 0 else { throw InferenceError.badRequest("input '\(name)': \(raw.count) binary bytes is not a multiple of \(size)") }
             return stride(from: 0, to: raw.count, by: size).map { start in
@@ -198,12 +199,14 @@ public enum TensorCodec {
         name: String, datatype: String, shape: [Int], values elements: TensorElements, signature: ValueSignature, allowNaN: Bool,
         field: String? = nil
     ) throws -> Tensor {
-        let label = field ?? "input '\(name)'"
-        guard v2Datatypes.contains(datatype) else {
-            throw InferenceError.badRequest("\(label): unknown datatype '\(datatype)'")
-        }
-        guard let expected = signature.elementType else { throw InferenceError.badRequest("\(label): not a tensor input") }
-        guard datatype == expected.v2Name else {
+        // Spelled out only for an error message (most requests have none).
+        var label: String { field ?? "input '\(name)'" }
+        let expected = signature.elementType
+        guard let expected, datatype == expected.v2Name else {
+            guard v2Datatypes.contains(datatype) else {
+                throw InferenceError.badRequest("\(label): unknown datatype '\(datatype)'")
+            }
+            guard let expected else { throw InferenceError.badRequest("\(label): not a tensor input") }
             throw InferenceError.badRequest("\(label): datatype \(datatype) does not match the model's \(expected.v2Name)")
         }
         var count = 1
@@ -329,19 +332,34 @@ public enum TensorCodec {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Row values of a tensor's first dimension as strings (labels) or doubles, for metrics.
-    static func rowValues(_ tensor: Tensor) -> (labels: [String]?, values: [Double]?) {
-        let rows = tensor.shape.first ?? 1
-        let perRow = rows > 0 ? tensor.count / rows : 0
-        guard perRow == 1 else { return (nil, nil) }
+    /// A classifier output's label per row as text (what feedback compares and class counts
+    /// name), nil unless the tensor has one integer, string or boolean value per row.
+    static func rowLabels(_ tensor: Tensor) -> [String]? {
+        guard hasOneValuePerRow(tensor) else { return nil }
         switch tensor.storage {
-        case .int64(let v): return (v.map { String($0) }, v.map { Double($0) })
-        case .int32(let v): return (v.map { String($0) }, v.map { Double($0) })
-        case .string(let v): return (v, nil)
-        case .bool(let v): return (v.map { String($0) }, nil)
-        case .float(let v): return (nil, v.map { Double($0) })
-        case .double(let v): return (nil, v)
+        case .int64(let v): return v.map { String($0) }
+        case .int32(let v): return v.map { String($0) }
+        case .string(let v): return v
+        case .bool(let v): return v.map { String($0) }
+        case .float, .double: return nil
         }
+    }
+
+    /// A regression output's value per row, nil unless the tensor has one numeric value per row.
+    static func rowValues(_ tensor: Tensor) -> [Double]? {
+        guard hasOneValuePerRow(tensor) else { return nil }
+        switch tensor.storage {
+        case .int64(let v): return v.map { Double($0) }
+        case .int32(let v): return v.map { Double($0) }
+        case .float(let v): return v.map { Double($0) }
+        case .double(let v): return v
+        case .string, .bool: return nil
+        }
+    }
+
+    private static func hasOneValuePerRow(_ tensor: Tensor) -> Bool {
+        let rows = tensor.shape.first ?? 1
+        return rows > 0 && tensor.count / rows == 1
     }
 }
 

@@ -24,9 +24,9 @@ struct V2RequestParts {
     var outputs: JSONValue?
 
     /// Reads a body; throws `InferenceError` 400 for text that is not a JSON object.
-    static func read(_ body: Data) throws -> V2RequestParts {
+    static func read(_ body: [UInt8]) throws -> V2RequestParts {
         try TensorCodec.withJSONErrors(body) {
-            var reader = JSONReader([UInt8](body))
+            var reader = JSONReader(body)
             guard reader.next == .object else {
                 _ = try reader.readValue()
                 try reader.finish()

@@ -15,7 +15,7 @@ struct V2RequestTests {
     }
 
     private func decode(_ json: String) throws -> V2InferRequest {
-        try TensorCodec.decodeV2(Data(json.utf8), model: model, allowNaN: false)
+        try TensorCodec.decodeV2(Array(json.utf8), model: model, allowNaN: false)
     }
 
     private func failure(_ json: String) -> String {

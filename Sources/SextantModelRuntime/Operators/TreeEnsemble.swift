@@ -7,8 +7,9 @@ enum TreeAggregate: String, Sendable {
 }
 
 /// The forest in both precisions: Float for float/int inputs (as onnxruntime compares float
-/// inputs against float thresholds), Double for double inputs.
-struct TreeEnsembleForests: Sendable {
+/// inputs against float thresholds), Double for double inputs. A class: a kernel's closures
+/// capture it with one reference count instead of copying every array's reference.
+final class TreeEnsembleForests: Sendable {
     let float: FlatForest<Float>
     let double: FlatForest<Double>
     /// The float forest padded to perfect trees, when it qualifies (see `PerfectForest`).
@@ -20,23 +21,35 @@ struct TreeEnsembleForests: Sendable {
         perfect = PerfectForest(float)
     }
 
-    /// Accumulates the votes of every tree for every row: `scores`/`hasScore` are `rows * targets`.
-    func accumulate(
-        _ input: Tensor, targets: Int, aggregate: TreeAggregate, op inputs: KernelInputs
-    ) throws -> (rows: Int, scores: [Double], hasScore: [Bool], trees: Int) {
+    /// The votes of every tree for every row, summed (or min/max) per target: `body` gets the
+    /// row count, `scores` and `has` (`rows * targets`, row-major: whether any tree voted for a
+    /// slot) and the tree count. The buffers are temporary (on the stack for small batches), so
+    /// a call allocates nothing for them; they are valid only inside `body`.
+    func withScores<Result>(
+        _ input: Tensor, targets: Int, aggregate: TreeAggregate, op inputs: KernelInputs,
+        _ body: (_ rows: Int, _ scores: UnsafeMutableBufferPointer<Double>, _ has: UnsafeMutableBufferPointer<Bool>, _ trees: Int) throws -> Result
+    ) throws -> Result {
         let (rows, columns) = input.rowsAndColumns
         guard columns > double.maxFeature else {
             throw inputs.fail("input has \(columns) features, the trees read feature \(double.maxFeature)")
         }
-        if case .double(let x) = input.storage {
-            let (scores, has) = Self.accumulate(double, nil, x, rows, columns, targets, aggregate)
-            return (rows, scores, has, double.treeCount)
+        let count = rows * targets
+        return try withTemporaryBuffer(repeating: false, count: count) { has in
+            try withTemporaryBuffer(repeating: 0.0, count: count) { scores in
+                if case .double(let x) = input.storage {
+                    x.withUnsafeBufferPointer { Self.accumulate(double, nil, $0, rows, columns, targets, aggregate, scores, has) }
+                    return try body(rows, scores, has, double.treeCount)
+                }
+                guard let x = input.convertedToFloats() else {
+                    throw inputs.fail("input must be numeric, got \(input.elementType)")
+                }
+                withTemporaryBuffer(repeating: Float(0), count: count) { floatScores in
+                    x.withUnsafeBufferPointer { Self.accumulate(float, perfect, $0, rows, columns, targets, aggregate, floatScores, has) }
+                    for slot in 0..<count { scores[slot] = Double(floatScores[slot]) }
+                }
+                return try body(rows, scores, has, float.treeCount)
+            }
         }
-        guard let x = input.convertedToFloats() else {
-            throw inputs.fail("input must be numeric, got \(input.elementType)")
-        }
-        let (scores, has) = Self.accumulate(float, perfect, x, rows, columns, targets, aggregate)
-        return (rows, scores.map { Double($0) }, has, float.treeCount)
     }
 
     /// Sums the votes of a forest whose leaves all vote for the same targets, read next to the
@@ -64,66 +77,69 @@ struct TreeEnsembleForests: Sendable {
     }
 
     private static func accumulate<T: BinaryFloatingPoint & Sendable>(
-        _ forest: FlatForest<T>, _ perfect: PerfectForest?, _ x: [T], _ rows: Int, _ columns: Int, _ targets: Int, _ aggregate: TreeAggregate
-    ) -> ([T], [Bool]) {
-        var scores = [T](repeating: 0, count: rows * targets)
-        var has = [Bool](repeating: false, count: rows * targets)
-        x.withUnsafeBufferPointer { x in
-            forest.voteStart.withUnsafeBufferPointer { voteStart in
-                forest.voteCount.withUnsafeBufferPointer { voteCount in
-                    forest.voteTarget.withUnsafeBufferPointer { voteTarget in
-                        forest.voteWeight.withUnsafeBufferPointer { voteWeight in
-                            scores.withUnsafeMutableBufferPointer { scores in
-                                has.withUnsafeMutableBufferPointer { has in
-                                    // One vote loop for both layouts.
-                                    @inline(__always)
-                                    func vote(_ row: Int, _ leaf: Int) {
-                                        let start = Int(voteStart[leaf])
-                                        for vote in start..<(start + Int(voteCount[leaf])) {
-                                            let slot = row * targets + Int(voteTarget[vote])
-                                            let weight = voteWeight[vote]
-                                            switch aggregate {
-                                            case .sum, .average:
-                                                scores[slot] += weight
-                                            case .min:
-                                                if !has[slot] || weight < scores[slot] { scores[slot] = weight }
-                                            case .max:
-                                                if !has[slot] || weight > scores[slot] { scores[slot] = weight }
-                                            }
-                                            has[slot] = true
-                                        }
+        _ forest: FlatForest<T>, _ perfect: PerfectForest?, _ x: UnsafeBufferPointer<T>, _ rows: Int, _ columns: Int, _ targets: Int,
+        _ aggregate: TreeAggregate, _ scores: UnsafeMutableBufferPointer<T>, _ has: UnsafeMutableBufferPointer<Bool>
+    ) {
+        forest.voteStart.withUnsafeBufferPointer { voteStart in
+            forest.voteCount.withUnsafeBufferPointer { voteCount in
+                forest.voteTarget.withUnsafeBufferPointer { voteTarget in
+                    forest.voteWeight.withUnsafeBufferPointer { voteWeight in
+                        // One vote loop for both layouts.
+                        @inline(__always)
+                        func vote(_ row: Int, _ leaf: Int) {
+                            let start = Int(voteStart[leaf])
+                            for vote in start..<(start + Int(voteCount[leaf])) {
+                                let slot = row * targets + Int(voteTarget[vote])
+                                let weight = voteWeight[vote]
+                                switch aggregate {
+                                case .sum, .average:
+                                    scores[slot] += weight
+                                case .min:
+                                    if !has[slot] || weight < scores[slot] { scores[slot] = weight }
+                                case .max:
+                                    if !has[slot] || weight > scores[slot] { scores[slot] = weight }
+                                }
+                                has[slot] = true
+                            }
+                        }
+                        // Only float forests have a perfect layout (the caller passes nil
+                        // otherwise), so T is Float here and rebinding changes nothing.
+                        if let perfect, T.self == Float.self {
+                            x.withMemoryRebound(to: Float.self) { x in
+                                if perfect.voteWidth > 0, aggregate == .sum || aggregate == .average {
+                                    scores.withMemoryRebound(to: Float.self) { scores in
+                                        Self.sumDenseVotes(perfect, x, rows, columns, targets, scores, has)
                                     }
-                                    // Only float forests have a perfect layout (the caller passes
-                                    // nil otherwise), so T is Float here and rebinding changes nothing.
-                                    if let perfect, T.self == Float.self {
-                                        x.withMemoryRebound(to: Float.self) { x in
-                                            if perfect.voteWidth > 0, aggregate == .sum || aggregate == .average {
-                                                scores.withMemoryRebound(to: Float.self) { scores in
-                                                    Self.sumDenseVotes(perfect, x, rows, columns, targets, scores, has)
-                                                }
-                                                return
-                                            }
-                                            let trees = perfect.treeCount
-                                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows * trees) { leaves in
-                                                perfect.findLeaves(x: x, rows: rows, columns: columns, into: LeafRecorder(leaves: leaves, trees: trees))
-                                                perfect.leaf.withUnsafeBufferPointer { leaf in
-                                                    for row in 0..<rows {
-                                                        for tree in 0..<trees { vote(row, Int(leaf[Int(leaves[row * trees + tree])])) }
-                                                    }
-                                                }
-                                            }
+                                    return
+                                }
+                                let trees = perfect.treeCount
+                                withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows * trees) { leaves in
+                                    perfect.findLeaves(x: x, rows: rows, columns: columns, into: LeafRecorder(leaves: leaves, trees: trees))
+                                    perfect.leaf.withUnsafeBufferPointer { leaf in
+                                        for row in 0..<rows {
+                                            for tree in 0..<trees { vote(row, Int(leaf[Int(leaves[row * trees + tree])])) }
                                         }
-                                    } else {
-                                        forest.forEachLeaf(x: x, rows: rows, columns: columns, vote)
                                     }
                                 }
                             }
+                        } else {
+                            forest.forEachLeaf(x: x, rows: rows, columns: columns, vote)
                         }
                     }
                 }
             }
         }
-        return (scores, has)
+    }
+}
+
+/// Runs `body` with a temporary buffer (on the stack when small) of `count` copies of `value`.
+func withTemporaryBuffer<Element, Result>(
+    repeating value: Element, count: Int, _ body: (UnsafeMutableBufferPointer<Element>) throws -> Result
+) rethrows -> Result {
+    try withUnsafeTemporaryAllocation(of: Element.self, capacity: count) { buffer in
+        buffer.initialize(repeating: value)
+        defer { buffer.deinitialize() }
+        return try body(buffer)
     }
 }
 
@@ -156,24 +172,25 @@ struct TreeEnsembleRegressorKernel: Kernel {
     }
 
     func run(_ inputs: KernelInputs) throws -> [Value] {
-        let (rows, scores, has, trees) = try forests.accumulate(
-            try inputs.tensor(0), targets: targets, aggregate: aggregate, op: inputs)
-        var output = [Float](repeating: 0, count: rows * targets)
-        if targets == 1 {
-            // onnxruntime's single-target path: base_values[0] is the origin, only PROBIT applies.
-            let origin = baseValues.count == 1 ? baseValues[0] : 0
-            for row in 0..<rows {
-                let value: Double
-                switch aggregate {
-                case .sum: value = scores[row] + origin
-                case .average: value = scores[row] / Double(trees) + origin
-                case .min, .max: value = has[row] ? scores[row] + origin : origin
+        try forests.withScores(try inputs.tensor(0), targets: targets, aggregate: aggregate, op: inputs) { rows, scores, has, trees in
+            let output = [Float](unsafeUninitializedCapacity: rows * targets) { output, initialized in
+                output.initialize(repeating: 0)
+                initialized = rows * targets
+                if targets == 1 {
+                    // onnxruntime's single-target path: base_values[0] is the origin, only PROBIT applies.
+                    let origin = baseValues.count == 1 ? baseValues[0] : 0
+                    for row in 0..<rows {
+                        let value: Double
+                        switch aggregate {
+                        case .sum: value = scores[row] + origin
+                        case .average: value = scores[row] / Double(trees) + origin
+                        case .min, .max: value = has[row] ? scores[row] + origin : origin
+                        }
+                        output[row] = transform == .probit ? PostTransform.probit(Float(value)) : Float(value)
+                    }
+                    return
                 }
-                output[row] = transform == .probit ? PostTransform.probit(Float(value)) : Float(value)
-            }
-        } else {
-            let useBase = baseValues.count == targets
-            output.withUnsafeMutableBufferPointer { output in
+                let useBase = baseValues.count == targets
                 for row in 0..<rows {
                     for target in 0..<targets {
                         let slot = row * targets + target
@@ -185,8 +202,8 @@ struct TreeEnsembleRegressorKernel: Kernel {
                     transform.applyToRow(UnsafeMutableBufferPointer(rebasing: output[(row * targets)..<((row + 1) * targets)]))
                 }
             }
+            return [.tensor(Tensor(unchecked: [rows, targets], .float(output)))]
         }
-        return [.tensor(Tensor(unchecked: [rows, targets], .float(output)))]
     }
 }
 
@@ -222,44 +239,36 @@ struct TreeEnsembleClassifierKernel: Kernel {
 
     func run(_ inputs: KernelInputs) throws -> [Value] {
         let classes = labels.count
-        var (rows, scores, has, _) = try forests.accumulate(
-            try inputs.tensor(0), targets: classes, aggregate: .sum, op: inputs)
-        var labelIndex = [Int](repeating: 0, count: rows)
-        var rawLabel = [Int64?](repeating: nil, count: rows)
-        var output = [Float](repeating: 0, count: rows * classes)
-        output.withUnsafeMutableBufferPointer { output in
-            for row in 0..<rows {
-                let first = row * classes
-                let rowOut = UnsafeMutableBufferPointer(rebasing: output[first..<(first + classes)])
-                if classes > 2 {
-                    for (k, base) in baseValues.enumerated() {
-                        scores[first + k] = has[first + k] ? scores[first + k] + base : base
-                        has[first + k] = true
+        return try forests.withScores(try inputs.tensor(0), targets: classes, aggregate: .sum, op: inputs) { rows, scores, has, _ in
+            var labelOutput = LabelOutput(labels, rows: rows)
+            let output = [Float](unsafeUninitializedCapacity: rows * classes) { output, initialized in
+                output.initialize(repeating: 0)
+                initialized = rows * classes
+                for row in 0..<rows {
+                    let first = row * classes
+                    let rowOut = UnsafeMutableBufferPointer(rebasing: output[first..<(first + classes)])
+                    if classes > 2 {
+                        for (k, base) in baseValues.enumerated() {
+                            scores[first + k] = has[first + k] ? scores[first + k] + base : base
+                            has[first + k] = true
+                        }
+                        var best = -1
+                        for k in 0..<classes where has[first + k] && (best == -1 || scores[first + k] > scores[first + best]) {
+                            best = k
+                        }
+                        labelOutput.append(index: max(best, 0))
+                        for k in 0..<classes { rowOut[k] = has[first + k] ? Float(scores[first + k]) : 0 }
+                        transform.applyToRow(rowOut)
+                    } else {
+                        let (index, raw) = finalizeBinary(
+                            score0: scores[first], has0: has[first],
+                            score1: scores[first + 1], has1: has[first + 1], into: rowOut)
+                        labelOutput.append(index: index, raw: raw)
                     }
-                    var best = -1
-                    for k in 0..<classes where has[first + k] && (best == -1 || scores[first + k] > scores[first + best]) {
-                        best = k
-                    }
-                    labelIndex[row] = max(best, 0)
-                    for k in 0..<classes { rowOut[k] = has[first + k] ? Float(scores[first + k]) : 0 }
-                    transform.applyToRow(rowOut)
-                } else {
-                    let (index, raw) = finalizeBinary(
-                        score0: scores[first], has0: has[first],
-                        score1: scores[first + 1], has1: has[first + 1], into: rowOut)
-                    labelIndex[row] = index
-                    rawLabel[row] = raw
                 }
             }
+            return [.tensor(labelOutput.tensor), .tensor(Tensor(unchecked: [rows, classes], .float(output)))]
         }
-        let labelTensor: Tensor
-        switch labels {
-        case .int64(let values):
-            labelTensor = Tensor(unchecked: [rows], .int64((0..<rows).map { rawLabel[$0] ?? values[labelIndex[$0]] }))
-        case .string(let values):
-            labelTensor = Tensor(unchecked: [rows], .string(labelIndex.map { values[$0] }))
-        }
-        return [.tensor(labelTensor), .tensor(Tensor(unchecked: [rows, classes], .float(output)))]
     }
 
     /// onnxruntime's two-class finalisation. Returns the label index, or a raw int64 label for the
@@ -336,6 +345,37 @@ struct TreeEnsembleClassifierKernel: Kernel {
 }
 
 /// Class labels of a classifier: int64 or string, exactly one of the two attributes.
+/// A classifier's label output built row by row: the class label at each row's winning index,
+/// or a raw int64 label where onnxruntime writes one whatever the labels are.
+struct LabelOutput {
+    private let labels: ClassLabels
+    private var int64s: [Int64] = []
+    private var strings: [String] = []
+
+    init(_ labels: ClassLabels, rows: Int) {
+        self.labels = labels
+        switch labels {
+        case .int64: int64s.reserveCapacity(rows)
+        case .string: strings.reserveCapacity(rows)
+        }
+    }
+
+    mutating func append(index: Int, raw: Int64? = nil) {
+        switch labels {
+        case .int64(let values): int64s.append(raw ?? values[index])
+        case .string(let values): strings.append(values[index])
+        }
+    }
+
+    /// The labels appended, as a rank-1 tensor.
+    var tensor: Tensor {
+        switch labels {
+        case .int64: return Tensor(unchecked: [int64s.count], .int64(int64s))
+        case .string: return Tensor(unchecked: [strings.count], .string(strings))
+        }
+    }
+}
+
 enum ClassLabels: Sendable {
     case int64([Int64])
     case string([String])
