@@ -236,7 +236,9 @@ final class InferenceFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             encoderContext.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
             unflushed = true
         }
-        observer.finished(method: "POST", endpoint: endpoint.template, status: answer.status, duration: duration, requestID: answer.headers[requestIDField])
+        observer.finished(
+            method: "POST", endpoint: endpoint.template, status: answer.status, duration: duration,
+            requestID: answer.headers.isEmpty ? nil : answer.headers[requestIDField])
     }
 }
 

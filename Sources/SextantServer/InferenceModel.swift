@@ -2,7 +2,8 @@ import Foundation
 import SextantModelRuntime
 
 /// A loaded model as the data plane sees it: name, version, signature and the runtime model.
-public struct InferenceModel: Sendable {
+/// A class: every request reads it, and a reference is one count to copy.
+public final class InferenceModel: Sendable {
     /// The served model name.
     public let name: String
     /// The served model version.

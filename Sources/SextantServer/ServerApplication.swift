@@ -178,7 +178,7 @@ struct JSONAnswer {
 
 /// Builds the HTTP routes of the data plane: KServe V1, Open Inference Protocol V2, health,
 /// metrics, stats and feedback.
-public struct InferenceRoutes: Sendable {
+public final class InferenceRoutes: Sendable {
     let dataPlane: DataPlane
     let configuration: ServeConfiguration
     let limiter: ConcurrencyLimiter
@@ -198,8 +198,8 @@ public struct InferenceRoutes: Sendable {
         let name = configuration.modelName
         router.get("/v2/health/live") { _, _ in jsonResponse(200, "{\"live\":true}") }
         router.get("/live") { _, _ in jsonResponse(200, "{\"live\":true}") }
-        router.get("/v2/health/ready") { _, _ in readyResponse() }
-        router.get("/ready") { _, _ in readyResponse() }
+        router.get("/v2/health/ready") { _, _ in self.readyResponse() }
+        router.get("/ready") { _, _ in self.readyResponse() }
         router.get("/v2") { _, _ in
             jsonResponse(200, "{\"name\":\"sextant-server\",\"version\":\"\(sextantServerVersion)\",\"extensions\":[\"sextant_stats\",\"sextant_feedback\"]}")
         }
@@ -215,32 +215,32 @@ public struct InferenceRoutes: Sendable {
         }
         router.post("/v1/models/{name}:predict") { request, context in
             let model = try context.parameters.require("name")
-            return await answerThroughRouter(request, .v1Predict(model: model))
+            return await self.answerThroughRouter(request, .v1Predict(model: model))
         }
         for versioned in [false, true] {
             let base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}"
             router.get(RouterPath(base)) { _, context in
                 let model = try context.parameters.require("name")
                 let version = context.parameters.get("version")
-                return answering { JSONAnswer(status: 200, body: Array(try metadataJSON(try plane.model(named: model, version: version)).utf8)) }
+                return self.answering { JSONAnswer(status: 200, body: Array(try self.metadataJSON(try plane.model(named: model, version: version)).utf8)) }
                     .response
             }
             router.get(RouterPath(base + "/ready")) { _, context in
                 let model = try context.parameters.require("name")
                 if model != name { return jsonError(404, "model '\(model)' is not served here") }
-                if let version = context.parameters.get("version"), version != configuration.modelVersion {
+                if let version = context.parameters.get("version"), version != self.configuration.modelVersion {
                     return jsonError(404, "model '\(model)' has no version '\(version)'")
                 }
-                return readyResponse()
+                return self.readyResponse()
             }
             router.post(RouterPath(base + "/infer")) { request, context in
                 let model = try context.parameters.require("name")
-                return await answerThroughRouter(request, .v2Infer(model: model, version: context.parameters.get("version")))
+                return await self.answerThroughRouter(request, .v2Infer(model: model, version: context.parameters.get("version")))
             }
         }
         router.post("/v2/models/{name}/feedback") { request, context in
             let model = try context.parameters.require("name")
-            return await limited(request, inference: false) { body in
+            return await self.limited(request, inference: false) { body in
                 JSONAnswer(status: 200, body: Array(try plane.feedback(name: model, body: [UInt8](buffer: body)).utf8))
             }
         }
