@@ -280,7 +280,25 @@ struct JSONParser {
     }
 
     private mutating func parseNumber() throws -> JSONValue {
-        let start = position
+        let number = bytes.withUnsafeBufferPointer { Self.scanNumber($0, from: position) }
+        position = number.end
+        guard let value = number.value else { throw error("\(number.failure)") }
+        return value
+    }
+
+    /// A number scanned by `scanNumber`: its value and the offset after it, or why it is not a
+    /// number and the offset where that was found.
+    private struct ScannedNumber {
+        var value: JSONValue?
+        var end: Int
+        var failure: StaticString = ""
+    }
+
+    /// Scans the number at `start` (its first byte is `-` or a digit). Works on the bytes through
+    /// a buffer pointer: a number's scan is the inner loop of a tensor request.
+    private static func scanNumber(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> ScannedNumber {
+        var position = start
+        func failed(_ message: StaticString) -> ScannedNumber { ScannedNumber(value: nil, end: position, failure: message) }
         let negative = bytes[position] == UInt8(ascii: "-")
         if negative { position += 1 }
         // The digits are accumulated while scanning (as the significand of a decimal number),
@@ -293,8 +311,8 @@ struct JSONParser {
             accumulate(digit, into: &significand, digits: &significantDigits, exponent: &decimalExponent, fraction: false)
             position += 1
         }
-        guard position > integerStart else { throw error("invalid number") }
-        if bytes[integerStart] == UInt8(ascii: "0"), position - integerStart > 1 { throw error("leading zero in number") }
+        guard position > integerStart else { return failed("invalid number") }
+        if bytes[integerStart] == UInt8(ascii: "0"), position - integerStart > 1 { return failed("leading zero in number") }
         var isInteger = true
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             isInteger = false
@@ -303,7 +321,7 @@ struct JSONParser {
             while position < bytes.count {
                 // Eight digits at a time while they fit the significand exactly (after its
                 // first non-zero digit, so every digit read this way is significant).
-                if significand != 0, significantDigits <= 11, let eight = eightDigits(at: position) {
+                if significand != 0, significantDigits <= 11, let eight = eightDigits(bytes, at: position) {
                     significand = significand * 100_000_000 + eight
                     significantDigits += 8
                     decimalExponent -= 8
@@ -314,7 +332,7 @@ struct JSONParser {
                 accumulate(digit, into: &significand, digits: &significantDigits, exponent: &decimalExponent, fraction: true)
                 position += 1
             }
-            guard position > fractionStart else { throw error("invalid number") }
+            guard position > fractionStart else { return failed("invalid number") }
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             isInteger = false
@@ -330,28 +348,30 @@ struct JSONParser {
                 if exponent < 100_000 { exponent = exponent * 10 + Int(digit) }
                 position += 1
             }
-            guard position > exponentStart else { throw error("invalid number") }
+            guard position > exponentStart else { return failed("invalid number") }
             decimalExponent += exponentNegative ? -exponent : exponent
         }
+        func scanned(_ value: JSONValue) -> ScannedNumber { ScannedNumber(value: value, end: position) }
         if isInteger, significantDigits <= 18, decimalExponent == 0 {
             let magnitude = Int64(significand)
-            return .integer(negative ? -magnitude : magnitude)
+            return scanned(.integer(negative ? -magnitude : magnitude))
         }
         // Clinger's fast path: a significand below 2^53 and a power of ten below 10^23 are both
         // exact doubles, so one multiplication or division rounds correctly.
         if significantDigits <= 19, significand <= 1 << 53, abs(decimalExponent) <= 22, !isInteger {
-            let value = decimalExponent < 0 ? Double(significand) / Self.powersOfTen[-decimalExponent] : Double(significand) * Self.powersOfTen[decimalExponent]
-            return .number(negative ? -value : value)
+            let value =
+                decimalExponent < 0 ? Double(significand) / Self.powersOfTen[-decimalExponent] : Double(significand) * Self.powersOfTen[decimalExponent]
+            return scanned(.number(negative ? -value : value))
         }
         // Eisel-Lemire for the rest of the exact significands (up to 19 digits, any exponent):
         // what most real-world numbers with 16-17 digits need.
         if !isInteger, significantDigits <= 19, let value = Self.eiselLemire(significand, decimalExponent) {
-            return .number(negative ? -value : value)
+            return scanned(.number(negative ? -value : value))
         }
-        let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .integer(integer) }
-        guard let number = Double(text) else { throw error("invalid number") }
-        return .number(number)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return scanned(.integer(integer)) }
+        guard let number = Double(text) else { return failed("invalid number") }
+        return scanned(.number(number))
     }
 
     /// The double nearest to `significand` × 10^`exponent` by the Eisel-Lemire method (Lemire,
@@ -398,7 +418,7 @@ struct JSONParser {
 
     /// Adds one decimal digit to a significand of at most 19 digits; later digits only scale
     /// the exponent (the slow path then converts the text exactly).
-    private func accumulate(_ digit: UInt8, into significand: inout UInt64, digits: inout Int, exponent: inout Int, fraction: Bool) {
+    private static func accumulate(_ digit: UInt8, into significand: inout UInt64, digits: inout Int, exponent: inout Int, fraction: Bool) {
         if significand == 0, digit == 0 {
             // Leading zeros carry no significant digit.
             if fraction { exponent -= 1 }
@@ -417,9 +437,9 @@ struct JSONParser {
     /// The value of the eight bytes at `offset` when all are ASCII digits (read as one word:
     /// the checks and the conversion of all eight take a few operations instead of eight
     /// rounds); nil when fewer than eight bytes are left or one is not a digit.
-    private func eightDigits(at offset: Int) -> UInt64? {
+    private static func eightDigits(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
-        let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) })
+        let word = UInt64(littleEndian: UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         // Every byte is 0x30...0x39: its high nibble is 3, and adding 6 keeps it 3.
         let highNibbles: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
         guard (word & highNibbles) | (((word &+ 0x0606_0606_0606_0606) & highNibbles) >> 4) == 0x3333_3333_3333_3333 else { return nil }
@@ -434,9 +454,8 @@ struct JSONParser {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : nil
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
+    /// 10^0 ... 10^22, every one an exact double (a literal, so it needs no lazy initialisation).
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 }
