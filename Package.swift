@@ -211,15 +211,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the test targets share (waiting with a deadline, free ports, a failure type).
+        .target(name: "SextantTestSupport", path: "Tests/SextantTestSupport"),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
         // The Helm chart, the kustomize manifests, the images' build and the workflows.
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["SextantOperator", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SextantTestSupport", "SextantOperator", "KubeAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SextantOperatorTests",
-            dependencies: [
+            dependencies: ["SextantTestSupport", 
                 "SextantOperator", "SextantLocal", "SextantCLI", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -228,7 +230,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SextantServerTests",
-            dependencies: [
+            dependencies: ["SextantTestSupport", 
                 "SextantServer", "SextantModelRuntime", "KubeAPIServer", "KubeClient", "KubeRuntime", "KubeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -242,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeRuntimeTests",
-            dependencies: [
+            dependencies: ["SextantTestSupport", 
                 "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -250,7 +252,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: [
+            dependencies: ["SextantTestSupport", 
                 "KubeClient", "KubeAPIServer", "KubeCore", "SextantAPI",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -261,7 +263,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeAPIServerTests",
-            dependencies: [
+            dependencies: ["SextantTestSupport", 
                 "KubeAPIServer", "KubeCore", "SextantAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

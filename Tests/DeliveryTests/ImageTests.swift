@@ -2,6 +2,7 @@ import Foundation
 import KubeAPIServer
 import KubeCore
 import Logging
+import SextantTestSupport
 import Testing
 
 /// The images cannot be built here (no Docker engine), so these tests check the Dockerfiles and

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import SextantTestSupport
 import Testing
 
 @testable import KubeAPIServer

@@ -3,6 +3,7 @@ import KubeAPIServer
 import KubeCore
 import Logging
 import SextantAPI
+import SextantTestSupport
 import Testing
 
 @testable import KubeClient
@@ -173,13 +174,13 @@ struct ClientTests {
                 }
                 return seen
             }
-            try await waitFor("the watch to register") { await harness.cluster.api.watchCount == 1 }
+            try await eventually(within: watchCloseSeconds, "the watch to register") { await harness.cluster.api.watchCount == 1 }
             _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "w")))
             _ = try await maps.patch("w", .merge(["data": ["k": "v"]]))
             _ = try await maps.delete("w")
             await harness.cluster.api.emitBookmarks()
             #expect(try await collected.value == ["added w", "modified w", "deleted w", "bookmark"])
-            try await waitFor("the finished watch to close") { await harness.cluster.api.watchCount == 0 }
+            try await eventually(within: watchCloseSeconds, "the finished watch to close") { await harness.cluster.api.watchCount == 0 }
 
             await harness.cluster.api.compactHistory()
             _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "after")))
@@ -209,9 +210,9 @@ struct ClientTests {
             }
             #expect(pending.metadata.deletionTimestamp != nil)
             let watching = Task { for try await _ in maps.watch(.init(timeoutSeconds: 300)) {} }
-            try await waitFor("the watch to open") { await harness.cluster.api.watchCount == 1 }
+            try await eventually(within: watchCloseSeconds, "the watch to open") { await harness.cluster.api.watchCount == 1 }
             watching.cancel()
-            try await waitFor("the cancelled watch to close on the server") { await harness.cluster.api.watchCount == 0 }
+            try await eventually(within: watchCloseSeconds, "the cancelled watch to close on the server") { await harness.cluster.api.watchCount == 0 }
         }
     }
 
@@ -236,13 +237,7 @@ struct ClientTests {
     }
 }
 
-/// Waits for a condition; the deadline is generous because a TLS watch client that leaves is
-/// noticed only when its close_notify times out (5 s, see docs/apiserver.md), and the full suite
-/// on two cores once delayed that past 30 s.
-func waitFor(within seconds: Double = 90, _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
+/// How long the watch tests wait for the server's count of watches to change: generous,
+/// because a TLS watch client that leaves is noticed only when its close_notify times out (5 s,
+/// see docs/apiserver.md), and the full suite on two cores once delayed that past 30 s.
+let watchCloseSeconds = 90.0

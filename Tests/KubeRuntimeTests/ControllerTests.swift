@@ -4,6 +4,7 @@ import KubeClient
 import KubeCore
 import Logging
 import ServiceLifecycle
+import SextantTestSupport
 import Synchronization
 import Testing
 
@@ -159,14 +160,6 @@ struct ControllerTests {
             running.cancel()
             await running.value
         }
-    }
-}
-
-func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw KubernetesError.transport("timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }
 

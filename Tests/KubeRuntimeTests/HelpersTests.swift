@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KubeClient
 import KubeCore
+import SextantTestSupport
 import Synchronization
 import Testing
 

@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import SextantAPI
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 /// The whole loop in local mode: inputs drift → the RetrainPolicy's drift trigger fires → the

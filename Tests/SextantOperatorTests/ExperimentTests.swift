@@ -5,6 +5,7 @@ import KubeCore
 import NIOCore
 import SextantAPI
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 /// A/B experiments end to end: two versions at fixed shares, real traffic, the router's

@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import SextantAPI
 import SextantCLI
+import SextantTestSupport
 import Testing
 
 /// `kubectl sextant …` run by real kubectl (which finds `kubectl-sextant` on PATH) against the

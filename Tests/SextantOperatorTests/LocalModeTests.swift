@@ -5,6 +5,7 @@ import Logging
 import SextantAPI
 import SextantLocal
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 /// `sextant-operator local`'s installation: the real quick-start manifests, the shipped models.

@@ -5,6 +5,7 @@ import KubeCore
 import Logging
 import SextantLocal
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 @Suite("Watching a list of namespaces")

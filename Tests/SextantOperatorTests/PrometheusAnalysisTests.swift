@@ -4,6 +4,7 @@ import KubeClient
 import KubeCore
 import SextantAPI
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 /// Canary analysis with a real Prometheus as the metric source: Prometheus scrapes the Sextant
@@ -13,7 +14,7 @@ struct PrometheusAnalysisTests {
     @Test("a PromQL success rate below its bound rolls the canary back, naming the metric")
     func prometheusRollsBack() async throws {
         try await OperatorTestEnvironment.with(namespace: "analysis-prometheus", faults: [2: ["--fault-error-rate", "0.5"]]) { env in
-            let port = try PrometheusServer.freePort()
+            let port = try freePort()
             let successRate =
                 #"100 * sum(rate(sextant_router_requests_total{variant="v{{version}}",code="200"}[{{window}}])) / sum(rate(sextant_router_requests_total{variant="v{{version}}"}[{{window}}]))"#
             let analysis: JSONValue = [

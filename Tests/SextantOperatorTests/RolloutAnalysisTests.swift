@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import SextantAPI
 import SextantOperator
+import SextantTestSupport
 import Synchronization
 import Testing
 

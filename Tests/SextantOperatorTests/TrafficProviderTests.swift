@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import SextantAPI
 import SextantOperator
+import SextantTestSupport
 import Testing
 
 /// The other two traffic providers end to end: ReplicaRatio (one Service over every version's

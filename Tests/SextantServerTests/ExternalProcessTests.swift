@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import SextantTestSupport
 import Testing
 
 @testable import SextantServer

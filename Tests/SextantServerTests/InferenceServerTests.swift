@@ -1,4 +1,5 @@
 import Foundation
+import SextantTestSupport
 import Testing
 
 @testable import SextantServer
@@ -335,7 +336,7 @@ struct InferenceServerTests {
             let slow = try RawConnection(port: port)
             slow.send("POST /v1/models/lr:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n{\"inst")
             // Until the router has taken the slot for it (it reads the rest of the body there).
-            try await waitUntil("the slow request to hold the slot") {
+            try await eventually("the slow request to hold the slot") {
                 try await http("GET", "http://127.0.0.1:\(port)/metrics").text.contains("\nsextant_inflight_requests 1")
             }
             let rejected = try await http("POST", "http://127.0.0.1:\(port)/v1/models/lr:predict", body: Data(body.utf8))

@@ -5,6 +5,7 @@ import KubeCore
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import SextantTestSupport
 import Testing
 
 @testable import SextantServer
@@ -40,15 +41,6 @@ final class LogRecorder: Sendable {
         }
 
         func log(event: LogEvent) { recorder.append(event.level, "\(event.message)") }
-    }
-}
-
-/// Waits until `condition` holds, failing after `seconds`.
-func waitUntil(_ what: String, within seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw RouterError("timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }
 
@@ -88,7 +80,7 @@ struct ConfigMapRouter: Sendable {
 
     /// Waits until the router serves `table` (its `/stats` weights).
     func waitForWeights(_ weights: [Int]) async throws {
-        try await waitUntil("the router to use weights \(weights)") {
+        try await eventually("the router to use weights \(weights)") {
             let stats = try await http("GET", url("/stats")).json()
             return (stats["variants"] as? [[String: Any]])?.map { $0["weight"] as? Int } == weights.map { $0 }
         }

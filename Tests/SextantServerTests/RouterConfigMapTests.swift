@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeCore
 import KubeRuntime
+import SextantTestSupport
 import Testing
 
 @testable import SextantServer
@@ -12,7 +13,7 @@ struct RouterConfigMapTests {
     func followsTheConfigMap() async throws {
         let stable = Upstream("stable"), canary = Upstream("canary")
         try await withConfigMapRouter(upstreams: [stable, canary]) { router in
-            try await waitUntil("the first list to find no ConfigMap") {
+            try await eventually("the first list to find no ConfigMap") {
                 try await http("GET", router.url("/ready")).text.contains("does not exist")
             }
             let notReady = try await http("GET", router.url("/ready"))
@@ -25,7 +26,7 @@ struct RouterConfigMapTests {
             #expect(stable.hits.withLockedValue { $0 } + canary.hits.withLockedValue { $0 } == 0)
 
             try await router.create(["routes.json": router.table(["stable", "canary"], [100, 0])])
-            try await waitUntil("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
+            try await eventually("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
             for _ in 0..<10 { #expect(try await router.infer().headers["x-sextant-variant"] == "stable") }
 
             // Change the weights while requests are in flight: none fails, and the split follows exactly.
@@ -58,10 +59,10 @@ struct RouterConfigMapTests {
         let stable = Upstream("stable"), canary = Upstream("canary")
         try await withConfigMapRouter(upstreams: [stable, canary]) { router in
             try await router.create(["routes.json": router.table(["stable", "canary"], [100, 0])])
-            try await waitUntil("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
+            try await eventually("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
 
             try await router.update(["routes.json": "{\"routes\": [not json"])
-            try await waitUntil("the bad JSON to be reported") { router.logs.messages(.error).count == 1 }
+            try await eventually("the bad JSON to be reported") { router.logs.messages(.error).count == 1 }
             let badJSON = try #require(router.logs.messages(.error).first)
             #expect(badJSON.contains("ConfigMap \(router.reference)") && badJSON.contains("not a valid routing table"), "\(badJSON)")
             #expect(badJSON.contains("keeping the previous routing table"), "\(badJSON)")
@@ -69,14 +70,14 @@ struct RouterConfigMapTests {
             #expect(try await http("GET", router.url("/ready")).status == 200)
 
             try await router.update(["other.json": router.table(["stable", "canary"], [0, 100])])
-            try await waitUntil("the missing key to be reported") { router.logs.messages(.error).count == 2 }
+            try await eventually("the missing key to be reported") { router.logs.messages(.error).count == 2 }
             let missing = router.logs.messages(.error)[1]
             #expect(missing.contains("ConfigMap \(router.reference)") && missing.contains("no key 'routes.json'"), "\(missing)")
             for _ in 0..<10 { #expect(try await router.infer().headers["x-sextant-variant"] == "stable") }
 
             // A valid table (negative weights are not) is also checked before use.
             try await router.update(["routes.json": router.table(["stable", "canary"], [-1, 100])])
-            try await waitUntil("the invalid table to be reported") { router.logs.messages(.error).count == 3 }
+            try await eventually("the invalid table to be reported") { router.logs.messages(.error).count == 3 }
             #expect(router.logs.messages(.error)[2].contains("negative weight"))
 
             try await router.update(["routes.json": router.table(["stable", "canary"], [0, 100])])
@@ -91,7 +92,7 @@ struct RouterConfigMapTests {
         let stable = Upstream("stable")
         try await withConfigMapRouter(upstreams: [stable]) { router in
             try await router.create(["routes.json": "[]"])
-            try await waitUntil("the bad table to be reported") { router.logs.messages(.error).count == 1 }
+            try await eventually("the bad table to be reported") { router.logs.messages(.error).count == 1 }
             let ready = try await http("GET", router.url("/ready"))
             #expect(ready.status == 503)
             let reason = try #require(try ready.json()["reason"] as? String)
@@ -101,7 +102,7 @@ struct RouterConfigMapTests {
             #expect(router.logs.messages(.error)[0].contains("still no routing table"))
 
             try await router.update(["routes.json": router.table(["stable"], [1])])
-            try await waitUntil("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
+            try await eventually("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
             #expect(try await router.infer().status == 200)
         }
     }
@@ -111,9 +112,9 @@ struct RouterConfigMapTests {
         let stable = Upstream("stable"), canary = Upstream("canary")
         try await withConfigMapRouter(upstreams: [stable, canary]) { router in
             try await router.create(["routes.json": router.table(["stable", "canary"], [0, 100])])
-            try await waitUntil("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
+            try await eventually("the router to become ready") { try await http("GET", router.url("/ready")).status == 200 }
             _ = try await router.maps.delete(router.reference.name)
-            try await waitUntil("the deletion to be noticed") {
+            try await eventually("the deletion to be noticed") {
                 router.logs.messages(.warning).contains { $0.contains("ConfigMap \(router.reference) was deleted") }
             }
             #expect(try await http("GET", router.url("/ready")).status == 200)

@@ -95,20 +95,6 @@ func http(_ method: String, _ url: String, body: Data? = nil, headers: [String: 
 
 func jsonData(_ object: Any) throws -> Data { try JSONSerialization.data(withJSONObject: object) }
 
-/// A free loopback port (bound then released; used for external processes that need a port up front).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A blocking raw TCP connection, for requests whose body is sent slowly.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32

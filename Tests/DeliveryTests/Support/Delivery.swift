@@ -3,6 +3,7 @@ import KubeAPIServer
 import KubeCore
 import Logging
 import SextantOperator
+import SextantTestSupport
 
 /// Paths inside the repository, found from this source file.
 enum Repository {
@@ -17,11 +18,6 @@ enum Repository {
     static func yamlFiles(in relativePath: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: url(relativePath).path).filter { $0.hasSuffix(".yaml") }.sorted()
     }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// A finished process.

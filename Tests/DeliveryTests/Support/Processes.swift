@@ -1,4 +1,5 @@
 import Foundation
+import SextantTestSupport
 
 /// A process running in the background for one test; `stop()` terminates it.
 final class StartedProcess: Sendable {
@@ -23,34 +24,6 @@ final class StartedProcess: Sendable {
         process.terminate()
         process.waitUntilExit()
     }
-}
-
-/// A free loopback TCP port.
-func freePort() throws -> Int {
-    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw TestError("socket() failed") }
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-    }
-    guard bound else { throw TestError("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Waits until `condition` holds, failing after `seconds` with `what`.
-func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    if try await condition() { return }
-    throw TestError("timed out after \(seconds)s waiting for: \(what)")
 }
 
 /// An HTTP answer (through curl, which these machines ship).

@@ -2,6 +2,7 @@ import Foundation
 import KubeAPIServer
 import KubeCore
 import Logging
+import SextantTestSupport
 
 /// An API server started in-process on free loopback ports, with its own temporary directory,
 /// kubeconfigs and kubectl cache: one per test, so tests never share state.

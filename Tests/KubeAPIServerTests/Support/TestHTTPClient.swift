@@ -3,6 +3,7 @@ import KubeCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SextantTestSupport
 
 /// A small HTTP/1.1 client over real sockets for protocol tests: one connection per request,
 /// JSON bodies, and watch streams read line by line as they arrive.
@@ -149,11 +150,6 @@ struct TestHTTPClient: Sendable {
     }
 }
 
-struct TestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Collects the events of a watch as they arrive, so tests can wait for the n-th one with a deadline.
 actor WatchRecorder {
     private(set) var events: [JSONValue] = []
@@ -206,14 +202,5 @@ actor WatchRecorder {
             guard ContinuousClock.now < deadline else { throw TestError("no \(what) within \(seconds)s; events so far: \(events.count)") }
             try await Task.sleep(for: .milliseconds(5))
         }
-    }
-}
-
-/// Waits for an asynchronous condition, checking until a deadline.
-func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestError("timed out after \(seconds)s waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

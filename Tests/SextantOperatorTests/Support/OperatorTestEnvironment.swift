@@ -9,28 +9,13 @@ import NIOCore
 import SextantAPI
 import SextantLocal
 import SextantOperator
+import SextantTestSupport
 
 /// Paths inside the repository, found from this source file.
 enum Repository {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func url(_ relativePath: String) -> URL { root.appendingPathComponent(relativePath) }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Waits until `condition` holds, failing after `seconds` with `what` and the last observation.
-func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    if try await condition() { return }
-    throw TestError("timed out after \(seconds)s waiting for: \(what)")
 }
 
 /// A loopback service range of its own, so clusters of tests running at once never try to
@@ -149,7 +134,7 @@ final class OperatorTestEnvironment: Sendable {
     /// Waits like `eventually`, adding the namespace's statuses to the failure.
     func eventually(within seconds: Double = 60, _ what: String, _ condition: () async throws -> Bool) async throws {
         do {
-            try await SextantOperatorTests.eventually(within: seconds, what, condition)
+            try await SextantTestSupport.eventually(within: seconds, what, condition)
         } catch {
             throw TestError("\(error)\n\(await dump())")
         }
