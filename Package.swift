@@ -221,7 +221,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SextantOperatorTests",
-            dependencies: ["SextantTestSupport", 
+            dependencies: [
+                "SextantTestSupport",
                 "SextantOperator", "SextantLocal", "SextantCLI", "SextantAPI", "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -230,7 +231,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SextantServerTests",
-            dependencies: ["SextantTestSupport", 
+            dependencies: [
+                "SextantTestSupport",
                 "SextantServer", "SextantModelRuntime", "KubeAPIServer", "KubeClient", "KubeRuntime", "KubeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -244,7 +246,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeRuntimeTests",
-            dependencies: ["SextantTestSupport", 
+            dependencies: [
+                "SextantTestSupport",
                 "KubeRuntime", "KubeClient", "KubeAPIServer", "KubeCore",
                 .product(name: "Logging", package: "swift-log"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -252,7 +255,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["SextantTestSupport", 
+            dependencies: [
+                "SextantTestSupport",
                 "KubeClient", "KubeAPIServer", "KubeCore", "SextantAPI",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -263,7 +267,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeAPIServerTests",
-            dependencies: ["SextantTestSupport", 
+            dependencies: [
+                "SextantTestSupport",
                 "KubeAPIServer", "KubeCore", "SextantAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
